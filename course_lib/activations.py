@@ -27,7 +27,7 @@ __all__ = [
     "sigmoid",
 ]
 
-_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+_INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))  # a Python float keeps float32 inputs float32
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -210,7 +210,7 @@ class GELU(Activation):
         ``"tanh"``: ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
     """
 
-    _C = np.sqrt(2.0 / np.pi)
+    _C = float(np.sqrt(2.0 / np.pi))
 
     def __init__(self, approximate: str = "none") -> None:
         if approximate not in ("none", "tanh"):
@@ -219,17 +219,17 @@ class GELU(Activation):
 
     def _f(self, x: np.ndarray) -> np.ndarray:
         if self.approximate == "tanh":
-            return 0.5 * x * (1.0 + np.tanh(self._C * (x + 0.044715 * x**3)))
+            # 0.5 (1 + tanh(u)) = sigmoid(2u), without the cancellation of 1 + tanh(u) near -1
+            return x * sigmoid(2.0 * self._C * (x + 0.044715 * x**3))
         return x * normal_cdf(x)
 
     def derivative(self, x: np.ndarray) -> np.ndarray:
         """``Phi(x) + x phi(x)`` (exact) or the derivative of the tanh form."""
         x = np.asarray(x)
         if self.approximate == "tanh":
-            u = self._C * (x + 0.044715 * x**3)
-            t = np.tanh(u)
+            s = sigmoid(2.0 * self._C * (x + 0.044715 * x**3))  # = 0.5 (1 + tanh(u))
             du = self._C * (1.0 + 3 * 0.044715 * x**2)
-            return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
+            return s + 2.0 * x * s * (1.0 - s) * du  # 0.5 (1 - tanh(u)^2) = 2 s (1 - s)
         return normal_cdf(x) + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)
 
     def __repr__(self) -> str:

@@ -181,8 +181,9 @@ def fit(
             else:
                 idx = order[start : start + bs]
                 xb, yb = X[idx], y[idx]
-            out = model.forward(xb)
-            value = loss.forward(out, yb)
+            with np.errstate(over="ignore", invalid="ignore"):  # reported below, clearly
+                out = model.forward(xb)
+                value = loss.forward(out, yb)
             if not np.isfinite(value):
                 bar.close()
                 raise FloatingPointError(
