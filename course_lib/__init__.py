@@ -5,7 +5,7 @@ Import what you need from the submodules, or the common names from here::
     from course_lib import Sequential, Linear, ReLU, CrossEntropyLoss, fit, data
 """
 
-from . import data, gradcheck, init, optim
+from . import alternatives, autograd, data, gradcheck, init, jacobians, optim
 from .activations import ELU, GELU, LeakyReLU, PReLU, ReLU, Sigmoid, Softmax, Tanh
 from .gradcheck import check_loss, check_module, numerical_gradient, numerical_jacobian, rel_error
 from .losses import (
@@ -23,8 +23,11 @@ from .train import History, accuracy, fit, predict
 __version__ = "0.1.0"
 
 __all__ = [
+    "alternatives",
+    "autograd",
     "data",
     "gradcheck",
+    "jacobians",
     "init",
     "optim",
     "Parameter",
