@@ -141,6 +141,8 @@ class CrossEntropyLoss(Loss):
     backward: ``(softmax(z) - onehot(y)) / N``; probability targets: ``(softmax * sum(t) - t) / N``.
     """
 
+    _rows: np.ndarray | None = None  # np.arange(N), kept between calls of the same batch size
+
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         """Mean negative log-likelihood of the targets under ``softmax(prediction)``."""
         z = prediction
@@ -153,11 +155,11 @@ class CrossEntropyLoss(Loss):
             )
         n, c = z.shape
         t = np.asarray(target)
-        shifted = z - z.max(axis=1, keepdims=True)
+        shifted = z - z.max(axis=1, keepdims=True)  # log-sum-exp trick: exp() never overflows
         e = np.exp(shifted)
         s = e.sum(axis=1, keepdims=True)
-        logp = shifted - np.log(s)
-        probs = e / s
+        log_s = np.log(s)
+        probs = np.divide(e, s, out=e)  # softmax, in place of exp(shifted)
         if t.ndim == 1:
             if t.dtype.kind not in "iu":
                 if t.dtype.kind == "f" and np.all(np.isfinite(t)) and np.all(t == np.round(t)):
@@ -172,14 +174,20 @@ class CrossEntropyLoss(Loss):
                     f"CrossEntropyLoss: expected {n} labels for logits of shape {z.shape}, "
                     f"got target shape {t.shape}"
                 )
-            if n and (t.min() < 0 or t.max() >= c):
+            rows = self._rows
+            if rows is None or rows.shape[0] != n:
+                rows = self._rows = np.arange(n)
+            try:  # fancy indexing rejects labels >= C; negative ones would wrap: check them
+                picked = shifted[rows, t]
+                if t.dtype.kind == "i" and n and t.min() < 0:
+                    raise IndexError
+            except IndexError:
                 bad = int(np.flatnonzero((t < 0) | (t >= c))[0])
                 raise ValueError(
                     f"CrossEntropyLoss: labels must be in [0, {c}) for {c} classes, got "
                     f"{int(t[bad])} at index {bad}"
-                )
-            rows = np.arange(n)
-            loss = -logp[rows, t].mean()
+                ) from None
+            loss = np.mean(log_s[:, 0] - picked)  # -log softmax(z)[y]
             probs[rows, t] -= 1.0
             probs /= n
             self._grad = probs
@@ -191,7 +199,7 @@ class CrossEntropyLoss(Loss):
             )
         t = as_float_array(t, "CrossEntropyLoss", "target")
         check_finite(t, "CrossEntropyLoss", "target")
-        loss = -np.sum(t * logp) / n
+        loss = -np.sum(t * (shifted - log_s)) / n
         self._grad = (probs * t.sum(axis=1, keepdims=True) - t) / n
         return float(loss)
 
