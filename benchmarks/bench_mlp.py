@@ -177,8 +177,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=31, help="timed rounds (median taken)")
     parser.add_argument("--quick", action="store_true", help="7 rounds instead of 31")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="limit BLAS and torch to this many threads (default: the libraries' own default); "
+        "on a busy shared machine, spinning thread pools make timings erratic",
+    )
     args = parser.parse_args()
     repeats = 7 if args.quick else args.repeats
+    if args.threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            parser.error("--threads needs threadpoolctl (pip install -e '.[bench]')")
+        threadpool_limits(args.threads)
+        try:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        except ImportError:
+            pass
 
     try:
         import torch
