@@ -259,7 +259,7 @@ class Linear(Module):
             )
         self.weight.grad += grad_output.T @ x
         if self.bias is not None:
-            self.bias.grad += grad_output.sum(axis=0)
+            self.bias.grad += np.add.reduce(grad_output, axis=0)  # sum over the batch
         if not input_grad:
             return None
         return grad_output @ self.weight.data
