@@ -87,13 +87,42 @@ def check_finite(a: np.ndarray, who: str, name: str) -> None:
 
 
 _TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
+_SERIES_END = 1.5  # series below, continued fraction from here on
+_SERIES_TERMS = 28  # error < 1e-15 on [0, 1.5)
+_CF_TERMS = 90  # relative error < 4e-15 on [1.5, inf)
+
+
+def _erf_series(z: np.ndarray) -> np.ndarray:
+    """``erf(z)`` for ``0 <= z < 1.5``: ``2/sqrt(pi) exp(-z^2) sum_n 2^n z^(2n+1) / (2n+1)!!``.
+
+    All terms are positive, so nothing cancels.
+    """
+    z2 = z * z
+    term = z.copy()
+    total = z.copy()
+    for n in range(1, _SERIES_TERMS):
+        term *= 2.0 * z2 / (2 * n + 1)
+        total += term
+    return _TWO_OVER_SQRT_PI * np.exp(-z2) * total
+
+
+def _erfc_tail(z: np.ndarray) -> np.ndarray:
+    """``erfc(z)`` for ``z >= 1.5`` with full relative accuracy (Laplace continued fraction).
+
+    ``erfc(z) = exp(-z^2)/sqrt(pi) / (z + (1/2)/(z + 1/(z + (3/2)/(z + ...))))``,
+    evaluated bottom-up.
+    """
+    frac = z.copy()
+    for k in range(_CF_TERMS, 0, -1):
+        frac = z + (k / 2.0) / frac
+    return np.exp(-z * z) / (np.sqrt(np.pi) * frac)
 
 
 def erf(x: np.ndarray) -> np.ndarray:
-    """The error function, vectorized, accurate to a few ulp in float64 (numpy has none).
+    """The error function, vectorized, accurate to about 1e-15 in float64 (numpy has none).
 
-    Uses the positive-term series ``erf(z) = 2/sqrt(pi) exp(-z^2) sum_n 2^n z^(2n+1) / (2n+1)!!``
-    for ``|z| < 3`` (no cancellation) and the Laplace continued fraction for ``erfc`` beyond.
+    A positive-term power series for ``|x| < 1.5`` and ``1 - erfc`` by a continued fraction
+    beyond, each a fixed number of vectorized steps.
 
     Parameters
     ----------
@@ -109,32 +138,11 @@ def erf(x: np.ndarray) -> np.ndarray:
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
     z = np.abs(x.astype(np.float64, copy=False))
     out = np.empty_like(z)
-    small = z < 3.0
-    if small.any():
-        zs = z[small]
-        z2 = zs * zs
-        term = zs.copy()
-        total = zs.copy()
-        for n in range(1, 80):
-            term *= 2.0 * z2 / (2 * n + 1)
-            total += term
-        out[small] = _TWO_OVER_SQRT_PI * np.exp(-z2) * total
+    small = z < _SERIES_END
+    out[small] = _erf_series(z[small])
     large = ~small
-    if large.any():
-        out[large] = 1.0 - _erfc_tail(z[large])
+    out[large] = 1.0 - _erfc_tail(z[large])
     return (np.sign(x) * out).astype(dtype, copy=False)
-
-
-def _erfc_tail(z: np.ndarray) -> np.ndarray:
-    """``erfc(z)`` for ``z >= 1.5`` with full relative accuracy (Laplace continued fraction).
-
-    ``erfc(z) = exp(-z^2)/sqrt(pi) / (z + (1/2)/(z + 1/(z + (3/2)/(z + ...))))``,
-    evaluated bottom-up.
-    """
-    frac = z.copy()
-    for k in range(120, 0, -1):  # 120 terms: relative error ~2e-16 from z = 1.5 on
-        frac = z + (k / 2.0) / frac
-    return np.exp(-z * z) / (np.sqrt(np.pi) * frac)
 
 
 def normal_cdf(x: np.ndarray) -> np.ndarray:
@@ -153,9 +161,10 @@ def normal_cdf(x: np.ndarray) -> np.ndarray:
     """
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
-    xd = x.astype(np.float64, copy=False)
-    out = 0.5 * (1.0 + erf(xd / np.sqrt(2.0)))
-    left = xd < -1.5 * np.sqrt(2.0)  # where 1 - erf would cancel: use erfc directly
-    if left.any():
-        out[left] = 0.5 * _erfc_tail(-xd[left] / np.sqrt(2.0))
+    z = x.astype(np.float64, copy=False) / np.sqrt(2.0)
+    out = np.empty_like(z)
+    left = z <= -_SERIES_END  # where 1 - erf would cancel: use erfc directly
+    out[left] = 0.5 * _erfc_tail(-z[left])
+    rest = ~left
+    out[rest] = 0.5 * (1.0 + erf(z[rest]))
     return out.astype(dtype, copy=False)
