@@ -1,0 +1,209 @@
+"""The lecture notebooks: committed clean, well-formed, and running top to bottom quickly.
+
+Two groups of tests:
+
+- static checks (fast): every notebook in ``lectures/`` is stored without outputs or execution
+  counts, states its learning goals at the top, imports ``course_lib``, and each part (01-08)
+  ends with a ``quiz(topic=...)`` call on a real quiz topic; links between notebooks resolve;
+- execution (``slow``): each notebook runs in a fresh kernel (nbclient, as
+  :func:`autograder.site.execute_notebook` does for the HTML site) without an error output,
+  without a warning or anything else on stderr, and all of them together within
+  :data:`TIME_BUDGET` seconds.
+
+The kernels get one BLAS thread and a throw-away quiz-progress file (see
+:func:`autograder.site.kernel_env`), so runs are reproducible and touch nothing in ``$HOME``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.site import execute_notebook, kernel_env
+from course_lib.quiz import TOPICS
+
+ROOT = Path(__file__).resolve().parents[2]
+LECTURES = ROOT / "lectures"
+NOTEBOOKS = sorted(LECTURES.glob("*.ipynb"))
+PARTS = [p for p in NOTEBOOKS if re.match(r"0[1-8]_", p.name)]
+INDEX = LECTURES / "00_index.ipynb"
+
+#: Seconds all lectures together may take to execute, kernel starts included (2 cores).
+TIME_BUDGET = 90.0
+#: Seconds one cell may take before the run is aborted.
+CELL_TIMEOUT = 120
+
+_IMPORTS_COURSE_LIB = re.compile(r"^\s*(from|import)\s+course_lib\b", re.MULTILINE)
+_QUIZ_CALL = re.compile(r"""\bquiz\(\s*topic\s*=\s*(["'])(.+?)\1""")
+_NOTEBOOK_LINK = re.compile(r"\]\((?:\./)?([^)\s/#]+\.ipynb)(?:#[^)\s]*)?\)")
+
+_executed: dict[str, tuple[nbformat.NotebookNode, float]] = {}
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [p.stem for p in paths]
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+
+
+# ------------------------------------------------------------------------------------------------
+# static checks
+# ------------------------------------------------------------------------------------------------
+def test_all_eight_parts_and_the_index_exist() -> None:
+    numbers = sorted(int(p.name[:2]) for p in PARTS)
+    assert numbers == list(range(1, 9)), (
+        f"expected one notebook per part 01..08 in {LECTURES}, found parts {numbers} "
+        f"({[p.name for p in PARTS]})"
+    )
+    assert INDEX.is_file(), f"the course map {INDEX.name} is missing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_is_committed_without_outputs(path: Path) -> None:
+    nb = _read(path)
+    dirty = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)
+    ]
+    assert not dirty, (
+        f"{path.name}: code cells {dirty} have outputs or an execution count; clear them "
+        "(e.g. `jupyter nbconvert --clear-output --inplace` or nbstripout) before committing"
+    )
+    assert "widgets" not in nb.metadata, f"{path.name}: saved widget state in the metadata"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_starts_with_learning_goals(path: Path) -> None:
+    nb = _read(path)
+    top = [c.source for c in nb.cells[:3] if c.cell_type == "markdown"]
+    assert top and top[0].lstrip().startswith("#"), (
+        f"{path.name}: the first cell should be a markdown title"
+    )
+    assert any("learning goals" in src.lower() for src in top), (
+        f"{path.name}: no 'Learning goals' in the first markdown cells; state what the "
+        "student will be able to do at the top"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_imports_course_lib(path: Path) -> None:
+    code = [c.source for c in _code_cells(_read(path))]
+    assert any(_IMPORTS_COURSE_LIB.search(src) for src in code), (
+        f"{path.name}: no code cell imports course_lib (lectures use the library, "
+        "never a copy of it)"
+    )
+    if any(re.search(r"\b(plt|matplotlib)\b", src) for src in code):
+        assert "%matplotlib inline" in code[0], (
+            f"{path.name}: plots, so the first code cell should start with %matplotlib inline"
+        )
+
+
+@pytest.mark.parametrize("path", PARTS, ids=_ids(PARTS))
+def test_part_ends_with_a_quiz_on_a_real_topic(path: Path) -> None:
+    cells = _code_cells(_read(path))
+    assert cells, f"{path.name}: no code cells"
+    last = cells[-1].source
+    m = _QUIZ_CALL.search(last)
+    assert m, (
+        f"{path.name}: the last code cell should call quiz(topic=...) "
+        f"(from course_lib.quiz import quiz); it is:\n{last}"
+    )
+    assert m.group(2).lower() in TOPICS, (
+        f"{path.name}: quiz topic {m.group(2)!r} is not one of {TOPICS}"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_links_between_notebooks_resolve(path: Path) -> None:
+    nb = _read(path)
+    links = {
+        target
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for target in _NOTEBOOK_LINK.findall(c.source)
+    }
+    broken = sorted(t for t in links if not (LECTURES / t).is_file())
+    assert not broken, f"{path.name} links to notebooks that do not exist: {broken}"
+
+
+def test_index_links_every_part() -> None:
+    nb = _read(INDEX)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    linked = set(_NOTEBOOK_LINK.findall(text))
+    missing = sorted(p.name for p in PARTS if p.name not in linked)
+    assert not missing, f"{INDEX.name} does not link to {missing}"
+
+
+# ------------------------------------------------------------------------------------------------
+# execution
+# ------------------------------------------------------------------------------------------------
+def _execute(path: Path, tmp_dir: Path) -> tuple[nbformat.NotebookNode, float]:
+    """Execute ``path`` once per test session (cached), errors recorded as outputs."""
+    if path.name not in _executed:
+        env = kernel_env(tmp_dir / f"{path.stem}-quiz-progress.json")
+        _executed[path.name] = execute_notebook(
+            path, timeout=CELL_TIMEOUT, env=env, allow_errors=True
+        )
+    return _executed[path.name]
+
+
+def _problems(nb: nbformat.NotebookNode) -> list[str]:
+    """Error outputs, stderr output and warnings in an executed notebook, one line each."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        where = f"cell {i} ({cell.source.strip().splitlines()[0][:60]!r})"
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":
+                found.append(f"{where}: {out.ename}: {out.evalue}")
+            elif out.output_type == "stream":
+                text = out.text.strip()
+                if out.name == "stderr" and text:
+                    found.append(f"{where}: wrote to stderr: {text[:300]}")
+                elif "Warning" in text:
+                    found.append(f"{where}: printed a warning: {text[:300]}")
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(name="lectures")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_runs_cleanly_in_a_fresh_kernel(path: Path, tmp_path_factory) -> None:
+    nb, seconds = _execute(path, tmp_path_factory.mktemp("lectures"))
+    problems = _problems(nb)
+    assert not problems, f"{path.name} ({seconds:.1f} s):\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group(name="lectures")
+def test_all_lectures_run_within_the_time_budget(tmp_path_factory, request) -> None:
+    worker = getattr(request.config, "workerinput", None)
+    grouped = request.config.getoption("dist", "no") == "loadgroup"
+    if worker and worker.get("workercount", 1) > 1 and not grouped:
+        pytest.skip(
+            "the lectures' time budget is measured in one process: run without -n, or with "
+            "--dist loadgroup (notebooks executed in parallel compete for the same cores)"
+        )
+    start = time.perf_counter()
+    tmp = tmp_path_factory.mktemp("lectures")
+    times = {p.name: _execute(p, tmp)[1] for p in NOTEBOOKS}
+    total = sum(times.values())
+    table = "\n".join(f"  {name:<40} {sec:6.1f} s" for name, sec in times.items())
+    print(f"\nlecture execution times (this test waited {time.perf_counter() - start:.1f} s):")
+    print(table + f"\n  {'total':<40} {total:6.1f} s")
+    assert total < TIME_BUDGET, (
+        f"the lectures take {total:.1f} s together, over the {TIME_BUDGET:.0f} s budget; "
+        f"make the slowest ones lighter (smaller data, fewer epochs):\n{table}"
+    )
