@@ -1,0 +1,421 @@
+"""The ``course`` command: release, grade, give feedback, export, report, demo.
+
+    course demo                              the whole job on a synthetic class
+    course release [EX ...]                  solutions/ -> exercises/ (nbgrader)
+    course grade EX SUBMISSIONS [options]    grade a class in parallel, sandboxed
+    course feedback EX                       one HTML page per student, hidden tests removed
+    course export                            the CSV gradebook
+    course report EX                         HTML report with plots
+    course build-html [OUT]                  the executed lectures as a static HTML site
+
+Exit status: 0 when everything asked for was done (for ``grade``: every submission got a
+grade; a zero with a reason is a grade), 1 when some submission could not be graded because
+the grader itself failed (earlier grades are kept), 2 for usage or set-up errors (unknown
+assignment, missing submissions folder...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from autograder.layout import DEFAULT_WORKSPACE, LayoutError, Limits, Workspace, find_root
+
+EXIT_OK, EXIT_UNGRADED, EXIT_USAGE = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A user-facing error: printed as ``course: error: ...`` with exit status 2."""
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _datetime(text: str) -> datetime:
+    try:
+        from dateutil import parser
+
+        value = parser.parse(text)
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(
+            f"expected a date and time such as 2025-03-01T23:59, got {text!r}"
+        ) from None
+    return value if value.tzinfo else value.astimezone()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``course`` (one subparser per command)."""
+    parser = argparse.ArgumentParser(
+        prog="course",
+        description=(
+            "Instructor tools for the Deep Feedforward Networks course: release the exercises, "
+            "grade a class in parallel in a sandbox, give feedback, export grades, report."
+        ),
+        epilog="Start with `course demo`. Exit status: 0 done, 1 some submission ungraded, "
+        "2 usage error.",
+    )
+    parser.add_argument(
+        "--root", type=Path, help="course repository (default: found from the current folder)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def workspace_option(p: argparse.ArgumentParser) -> None:
+        """Add ``--workspace`` to a subcommand."""
+        p.add_argument(
+            "--workspace",
+            type=Path,
+            help=f"grading workspace (default: ROOT/{DEFAULT_WORKSPACE}, git-ignored)",
+        )
+
+    p = sub.add_parser(
+        "release",
+        help="generate exercises/ from solutions/ with nbgrader",
+        description="Generate the student release exercises/<ex>/ from solutions/<ex>/.",
+    )
+    p.add_argument("exercises", nargs="*", metavar="EX", help="assignments (default: all)")
+    p.add_argument("--check", action="store_true", help="list what is out of date, write nothing")
+
+    p = sub.add_parser(
+        "grade",
+        help="grade every submission of an assignment",
+        description=(
+            "Grade a class: intake, release check, sanitize (nbgrader rules), execute in "
+            "parallel sandboxed workers, score (nbgrader rule), store, export grades.csv."
+        ),
+        epilog=(
+            "SUBMISSIONS may be an nbgrader tree (<student>/<ex>/<ex>.ipynb), a flat folder of "
+            "<student>.ipynb, or an LMS .zip (Canvas, Moodle). Re-running is idempotent: "
+            "unchanged submissions are not re-run, and a grade already recorded is never lost."
+        ),
+    )
+    p.add_argument("exercise", metavar="EX", help="assignment, e.g. ex01_modules")
+    p.add_argument("submissions", metavar="SUBMISSIONS", type=Path, help="folder or .zip")
+    p.add_argument(
+        "--jobs", "-j", type=_positive_int, help="parallel workers (default: number of CPUs)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        help="seconds per cell (default: Execute.timeout of nbgrader_config.py, else 30)",
+    )
+    p.add_argument(
+        "--wall-clock",
+        type=_positive_float,
+        default=600.0,
+        help="seconds per submission (default: 600)",
+    )
+    p.add_argument(
+        "--memory", type=_positive_int, default=1024, help="MB a submission may allocate (1024)"
+    )
+    p.add_argument(
+        "--max-output",
+        type=_positive_int,
+        default=1_000_000,
+        help="characters of output kept per cell (default: 1000000)",
+    )
+    p.add_argument(
+        "--sandbox",
+        choices=["auto", "root", "userns", "none"],
+        default="auto",
+        help="isolation (default: the strongest available; see autograder/SECURITY.md)",
+    )
+    p.add_argument("--due", type=_datetime, help="deadline; later submissions are flagged late")
+    p.add_argument(
+        "--roster", type=Path, help="file of student ids; missing ones get 'no submission'"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="re-run submissions that are already graded"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    workspace_option(p)
+
+    p = sub.add_parser(
+        "feedback",
+        help="write HTML feedback for each student",
+        description="Write feedback/<student>/<ex>/<ex>.html; hidden tests are not shown.",
+    )
+    p.add_argument("exercise", metavar="EX")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument(
+        "--show-hidden",
+        action="store_true",
+        help="include hidden tests (instructor view; never give these pages to students)",
+    )
+    workspace_option(p)
+
+    p = sub.add_parser(
+        "export",
+        help="write the CSV gradebook",
+        description=(
+            "Write the gradebook: one row per student, one column per graded cell, the total, "
+            "the maximum and the status."
+        ),
+    )
+    p.add_argument("--assignment", metavar="EX", help="only this assignment")
+    p.add_argument("-o", "--output", type=Path, help="CSV file (default: WORKSPACE/grades.csv)")
+    workspace_option(p)
+
+    p = sub.add_parser(
+        "report",
+        help="write the HTML class report",
+        description=(
+            "Write an HTML report: score histogram, pass rate per test cell, time per "
+            "submission, flagged submissions with their reasons."
+        ),
+    )
+    p.add_argument("exercise", metavar="EX")
+    p.add_argument("-o", "--output", type=Path, help="HTML file (default: WORKSPACE/reports/)")
+    workspace_option(p)
+
+    p = sub.add_parser(
+        "demo",
+        help="release, grade a synthetic class, report (start here)",
+        description=(
+            "The main job on an embedded example: release the exercise, generate 12 synthetic "
+            "students (full marks, bugs, blank, late, infinite loop, crash, memory hog, tamper "
+            "attempt, broken file), grade them, print the table and where the report is."
+        ),
+    )
+    p.add_argument("--exercise", default="ex01_modules", metavar="EX", help="(ex01_modules)")
+    p.add_argument("--jobs", "-j", type=_positive_int, help="parallel workers (default: CPUs)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--workspace", type=Path, help=f"default: ROOT/{DEFAULT_WORKSPACE}/demo (git-ignored)"
+    )
+
+    p = sub.add_parser(
+        "build-html",
+        help="render the executed lectures to a static HTML site",
+        description=(
+            "Execute every lecture notebook in a fresh kernel and write one HTML page per "
+            "lecture, with its plots, plus an index.html, so the course can be read without "
+            "running Jupyter."
+        ),
+    )
+    p.add_argument("out", nargs="?", type=Path, help="output folder (default: ROOT/site)")
+    p.add_argument("--timeout", type=_positive_int, default=600, help="seconds per cell (600)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _root(args: argparse.Namespace) -> Path:
+    try:
+        return find_root(args.root) if args.root else find_root()
+    except LayoutError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _workspace(args: argparse.Namespace, root: Path, default: str = DEFAULT_WORKSPACE):
+    path = args.workspace or (root / default)
+    return Workspace(path, root=root)
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    """``course release``: run :func:`autograder.release.release`."""
+    from autograder.release import ReleaseError, release
+
+    root = _root(args)
+    try:
+        paths = release(args.exercises or None, root=root, check=args.check)
+    except ReleaseError as exc:
+        raise CommandError(str(exc)) from None
+    if args.check:
+        for path in paths:
+            print(f"out of date: {path}")
+        print("release is up to date" if not paths else f"{len(paths)} file(s) out of date")
+        return EXIT_UNGRADED if paths else EXIT_OK
+    for path in paths:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _default_timeout(root: Path) -> float:
+    from autograder.assignment import load_nbgrader_config
+
+    try:
+        value = load_nbgrader_config(root).Execute.timeout
+    except Exception:
+        return 30.0
+    return float(value) if isinstance(value, (int, float)) and value > 0 else 30.0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """``course grade``: grade a class, print the table, exit 1 if a submission went ungraded."""
+    from autograder.grade import GradeOptions, grade, summary_table
+    from autograder.intake import roster_ids
+    from autograder.pool import default_jobs
+
+    root = _root(args)
+    workspace = _workspace(args, root)
+    limits = Limits(
+        cell_timeout=args.timeout or _default_timeout(root),
+        wall_clock=args.wall_clock,
+        memory_mb=args.memory,
+        output_cap=args.max_output,
+        sandbox=args.sandbox,
+    )
+    options = GradeOptions(
+        jobs=args.jobs or default_jobs(),
+        limits=limits,
+        due=args.due,
+        force=args.force,
+        roster=roster_ids(args.roster) if args.roster else None,
+        progress=not args.no_progress,
+    )
+    run = grade(args.exercise, args.submissions, root=root, workspace=workspace, options=options)
+    for warning in run.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print()
+    print(summary_table(run))
+    print(f"sandbox: {run.sandbox}")
+    print(f"grades:  {run.csv_path}")
+    print(f"next:    course feedback {args.exercise}; course report {args.exercise}")
+    if run.grader_errors:
+        print(f"\n{len(run.grader_errors)} submission(s) could not be graded:", file=sys.stderr)
+        for error in run.grader_errors:
+            print(f"  {error}", file=sys.stderr)
+        return EXIT_UNGRADED
+    return EXIT_OK
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    """``course feedback``: one HTML page per student."""
+    from autograder.feedback import write_feedback
+
+    root = _root(args)
+    workspace = _workspace(args, root)
+    paths = write_feedback(
+        workspace,
+        args.exercise,
+        students=args.student,
+        show_hidden=args.show_hidden,
+        progress=True,
+    )
+    note = " (WITH hidden tests: instructor only)" if args.show_hidden else ""
+    print(f"wrote {len(paths)} feedback page(s){note} under {workspace.path / 'feedback'}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``course export``: the CSV gradebook of a workspace."""
+    from autograder.store import ResultStore, write_csv
+
+    root = _root(args)
+    workspace = _workspace(args, root)
+    records = ResultStore(workspace).records(args.assignment)
+    if not records:
+        what = f"for {args.assignment!r} " if args.assignment else ""
+        raise CommandError(f"no results {what}in {workspace.path}: run `course grade` first")
+    path = write_csv(args.output or workspace.grades_csv, records)
+    print(f"wrote {path} ({len({r['student_id'] for r in records})} students)")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``course report``: the HTML class report."""
+    from autograder.report import build_report
+
+    root = _root(args)
+    workspace = _workspace(args, root)
+    path = build_report(workspace, args.exercise, args.output)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``course demo``: the whole job on a synthetic class."""
+    from autograder.demo import describe, run_demo
+
+    root = _root(args)
+    workspace = _workspace(args, root, default=f"{DEFAULT_WORKSPACE}/demo")
+    result = run_demo(
+        root,
+        workspace,
+        exercise=args.exercise,
+        jobs=args.jobs,
+        progress=not args.no_progress,
+    )
+    print(describe(result))
+    return EXIT_OK if result.ok else EXIT_UNGRADED
+
+
+def cmd_build_html(args: argparse.Namespace) -> int:
+    """``course build-html``: run :func:`autograder.site.build_html` on ROOT/lectures."""
+    from autograder.site import build_html
+
+    root = _root(args)
+    index = build_html(
+        args.out or root / "site",
+        root / "lectures",
+        timeout=args.timeout,
+        progress=not args.no_progress,
+    )
+    print(f"wrote {index}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "release": cmd_release,
+    "grade": cmd_grade,
+    "feedback": cmd_feedback,
+    "export": cmd_export,
+    "report": cmd_report,
+    "demo": cmd_demo,
+    "build-html": cmd_build_html,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``course`` console script.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
+    from autograder.assignment import AssignmentError
+    from autograder.intake import IntakeError
+    from autograder.pool import PoolError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (CommandError, AssignmentError, IntakeError, LayoutError, PoolError) as exc:
+        print(f"course {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:  # e.g. report/feedback before grading
+        print(f"course {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ninterrupted: grades recorded so far are kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

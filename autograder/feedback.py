@@ -1,0 +1,310 @@
+"""``course feedback EX``: one HTML page per student, without the hidden tests.
+
+nbgrader's own ``generate_feedback`` renders the autograded notebook as it is, hidden tests
+included. Here, before rendering:
+
+- every ``### BEGIN HIDDEN TESTS`` region is removed from the cells (nbgrader's
+  ``ClearHiddenTests`` rule);
+- the outputs of a cell that had hidden tests keep the error's name and message but lose the
+  traceback (it quotes the test's lines);
+- any output line equal to a line of a hidden test (student code can print its caller's source)
+  is replaced by ``[hidden test line]``;
+- a summary table and, after every graded cell, its score and what went wrong are added.
+
+``show_hidden=True`` (``--show-hidden``) renders the instructor's view instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from autograder.layout import Workspace, atomic_write
+from autograder.store import ResultStore
+
+BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+REDACTED = "[hidden test line]"
+
+
+def strip_hidden(source: str) -> tuple[str, bool]:
+    """Remove hidden-test regions from a cell source.
+
+    Parameters
+    ----------
+    source : str
+        Cell source.
+
+    Returns
+    -------
+    (source, removed) : tuple
+        The cleaned source and whether anything was removed.
+    """
+    kept, inside, removed = [], False, False
+    for line in source.split("\n"):
+        if BEGIN in line:
+            inside, removed = True, True
+        elif END in line:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    return "\n".join(kept), removed
+
+
+def hidden_lines(master: dict[str, Any]) -> set[str]:
+    """Lines that only occur inside hidden tests (stripped, at least 6 characters).
+
+    Lines also found elsewhere in the notebook (a public test repeating a set-up line) are
+    not secret and stay visible.
+    """
+    hidden: set[str] = set()
+    public: set[str] = set()
+    for cell in master.get("cells", []):
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        inside = False
+        for line in source.split("\n"):
+            if BEGIN in line:
+                inside = True
+            elif END in line:
+                inside = False
+            elif len(line.strip()) >= 6:
+                (hidden if inside else public).add(line.strip())
+    return hidden - public
+
+
+def _scrub(text: str, secret: set[str]) -> str:
+    if not secret or not text:
+        return text
+    return "\n".join(REDACTED if line.strip() in secret else line for line in text.split("\n"))
+
+
+def scrub_notebook(nb: Any, secret: set[str]) -> Any:
+    """Remove hidden tests (sources, tracebacks, echoed lines) from an executed notebook.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        The executed notebook (instructor copy).
+    secret : set of str
+        Lines that must not appear (:func:`hidden_lines`).
+
+    Returns
+    -------
+    NotebookNode
+        A cleaned copy.
+    """
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        cell.source, had_hidden = strip_hidden(cell.source)
+        cell.source = _scrub(cell.source, secret)
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                if had_hidden:
+                    output.traceback = [f"{output.ename}: {_scrub(output.evalue, secret)}"]
+                output.evalue = _scrub(output.evalue, secret)
+                output.traceback = [_scrub(line, secret) for line in output.traceback]
+            elif output.output_type == "stream":
+                output.text = _scrub(output.text, secret)
+            elif "data" in output:
+                for mime in list(output.data):
+                    if isinstance(output.data[mime], str) and mime.startswith("text/"):
+                        output.data[mime] = _scrub(output.data[mime], secret)
+    return nb
+
+
+def _score_markdown(cell_score: dict[str, Any]) -> str:
+    points, max_points = cell_score["points"], cell_score["max_points"]
+    shown = "needs manual grading" if points is None else f"{points:g} / {max_points:g}"
+    mark = {"passed": "✔", "partial": "◐"}.get(cell_score["outcome"], "✘")
+    text = f"**{mark} {cell_score['grade_id']}: {shown}** ({cell_score['outcome']})"
+    if cell_score.get("ename"):
+        message = (cell_score.get("evalue") or "").strip().split("\n")[0][:300]
+        text += f"\n\n`{cell_score['ename']}`: {message}"
+    return text
+
+
+def _summary_markdown(record: dict[str, Any]) -> str:
+    rows = "\n".join(
+        f"| {c['grade_id']} | "
+        + ("manual" if c["points"] is None else f"{c['points']:g}")
+        + f" | {c['max_points']:g} | {c['outcome']} |"
+        for c in record.get("cells", [])
+    )
+    status = record["status"] if record["status"] != "graded" else "graded, nothing to report"
+    return (
+        f"# Feedback: {record['assignment']}\n\n"
+        f"**Student:** {record['student_id']}  \n"
+        f"**Score:** {record['total']:g} / {record['max_total']:g}  \n"
+        f"**Status:** {status}\n\n"
+        "| cell | points | out of | result |\n|---|---|---|---|\n" + rows
+    )
+
+
+def _problem_page(record: dict[str, Any]) -> str:
+    reasons = [record.get("problem") or ""] + list(record.get("flags", []))
+    items = "".join(f"<li>{html.escape(r)}</li>" for r in reasons if r)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>Feedback: {html.escape(record['assignment'])}</title></head><body>"
+        f"<h1>Feedback: {html.escape(record['assignment'])}</h1>"
+        f"<p><b>Student:</b> {html.escape(record['student_id'])}<br>"
+        f"<b>Score:</b> {record['total']:g} / {record['max_total']:g}</p>"
+        f"<p>Your notebook could not be run:</p><ul>{items}</ul></body></html>"
+    )
+
+
+_PAGE_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 960px; margin: 2rem auto; color: #222; }
+.cell { margin: 0.8rem 0; } .md { padding: 0 0.3rem; }
+pre { margin: 0; padding: 0.5rem 0.7rem; overflow-x: auto; font-size: 0.85rem; }
+.src { background: #f6f8fa; border-left: 3px solid #8fa8c8; }
+.out { border-left: 3px solid #ddd; } .err { background: #fdf0f0; border-left: 3px solid #c44; }
+.stderr { background: #fff8e6; } .score { padding: 0.4rem 0.7rem; border-radius: 6px;
+background: #eef6ee; } .score.bad { background: #fbecec; }
+table { border-collapse: collapse; } td, th { border: 1px solid #ddd; padding: 0.25rem 0.6rem; }
+"""
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _markdown(text: str) -> str:
+    try:
+        import mistune
+
+        return str(mistune.create_markdown(escape=True, plugins=["table"])(text))
+    except Exception:  # mistune missing or too old: plain text
+        return f"<pre>{html.escape(text)}</pre>"
+
+
+def _output_html(output: Any) -> str:
+    kind = output.get("output_type")
+    if kind == "stream":
+        css = "out stderr" if output.get("name") == "stderr" else "out"
+        return f'<pre class="{css}">{html.escape(_ANSI.sub("", output.get("text", "")))}</pre>'
+    if kind == "error":
+        text = "\n".join(output.get("traceback") or []) or (
+            f"{output.get('ename')}: {output.get('evalue')}"
+        )
+        return f'<pre class="err">{html.escape(_ANSI.sub("", text))}</pre>'
+    data = output.get("data", {})
+    if isinstance(data.get("image/png"), str):
+        png = data["image/png"].replace("\n", "")
+        return f'<img alt="figure" src="data:image/png;base64,{html.escape(png)}">'
+    if "text/plain" in data:
+        text = data["text/plain"]
+        text = text if isinstance(text, str) else "".join(text)
+        return f'<pre class="out">{html.escape(text)}</pre>'
+    return ""
+
+
+def render_feedback(nb: Any, record: dict[str, Any], secret: set[str], show_hidden: bool) -> str:
+    """HTML feedback for one executed notebook (a standalone page, everything escaped).
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        Executed notebook.
+    record : dict
+        The student's grading record.
+    secret : set of str
+        Hidden-test lines to keep out (ignored with ``show_hidden``).
+    show_hidden : bool
+        Keep hidden tests (instructor view).
+
+    Returns
+    -------
+    str
+        The page.
+    """
+    nb = copy.deepcopy(nb) if show_hidden else scrub_notebook(nb, secret)
+    by_id = {c["grade_id"]: c for c in record.get("cells", [])}
+    parts = [f'<div class="md">{_markdown(_summary_markdown(record))}</div>']
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            parts.append(f'<div class="cell md">{_markdown(cell.source)}</div>')
+            continue
+        if cell.cell_type != "code":
+            parts.append(f'<div class="cell"><pre>{html.escape(cell.source)}</pre></div>')
+            continue
+        outputs = "".join(_output_html(o) for o in cell.get("outputs", []))
+        parts.append(
+            f'<div class="cell"><pre class="src">{html.escape(cell.source)}</pre>{outputs}</div>'
+        )
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id in by_id:
+            score = by_id[grade_id]
+            bad = " bad" if score["outcome"] not in ("passed",) else ""
+            parts.append(f'<div class="score{bad}">{_markdown(_score_markdown(score))}</div>')
+    title = html.escape(f"Feedback: {record['assignment']} ({record['student_id']})")
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+        f"<style>{_PAGE_STYLE}</style></head><body>{''.join(parts)}</body></html>\n"
+    )
+
+
+def write_feedback(
+    workspace: Workspace,
+    exercise: str,
+    *,
+    students: list[str] | None = None,
+    show_hidden: bool = False,
+    progress: bool = False,
+) -> list[Path]:
+    """Write ``feedback/<student>/<exercise>/<exercise>.html`` for graded students.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        Holds results and executed notebooks.
+    exercise : str
+        The assignment.
+    students : list of str, optional
+        Only these students (default: all with results).
+    show_hidden : bool
+        Include hidden tests (never give these pages to students).
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    list of Path
+        The pages written.
+
+    Raises
+    ------
+    ValueError
+        If the assignment has no results in the workspace.
+    """
+    import nbformat
+
+    records = ResultStore(workspace).records(exercise)
+    if not records:
+        raise ValueError(
+            f"no results for {exercise!r} in {workspace.path}: run `course grade {exercise} ...`"
+        )
+    if students:
+        wanted = {s.casefold() for s in students}
+        records = [r for r in records if r["student_id"].casefold() in wanted]
+    master_path = workspace.assignment_dir(exercise) / "master.json"
+    secret: set[str] = set()
+    if master_path.is_file():
+        secret = hidden_lines(json.loads(master_path.read_text(encoding="utf-8"))["master"])
+    iterator: Any = records
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(records, desc=f"feedback {exercise}", unit="student")
+    written = []
+    for record in iterator:
+        path = workspace.feedback_path(exercise, record["student_id"])
+        executed = workspace.autograded_path(exercise, record["student_id"])
+        if record.get("graded") and executed.is_file():
+            nb = nbformat.read(executed, as_version=4)
+            page = render_feedback(nb, record, secret, show_hidden)
+        else:
+            page = _problem_page(record)
+        atomic_write(path, page)
+        written.append(path)
+    return written

@@ -1,0 +1,217 @@
+"""Score an executed notebook with nbgrader's own rule.
+
+The kernel's per-cell outputs are put into the sanitized notebook, nbgrader's ``LimitOutput``
+rule is applied (it runs before scoring in ``nbgrader autograde`` and can drop outputs), then
+each grade cell is scored by :func:`nbgrader.utils.determine_grade`: a code cell earns its
+points unless an output is an ``error`` or a ``stderr`` stream, or a numeric ``execute_result``
+asks for partial credit. Cells that never ran because the kernel died or was killed get an
+``error`` output naming the reason, so they score zero while the cells before them keep their
+points.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from autograder.assignment import Assignment
+
+#: nbgrader's LimitOutput defaults.
+MAX_LINES = 1000
+MAX_TRACEBACK = 100
+
+
+@dataclass
+class CellScore:
+    """The score of one grade cell.
+
+    Attributes
+    ----------
+    grade_id : str
+        Cell id (a gradebook column).
+    points : float or None
+        Points earned; None when the cell needs manual grading.
+    max_points : float
+        Points available.
+    outcome : str
+        ``"passed"``, ``"failed"`` (assertion), ``"error"`` (other exception), ``"stderr"``
+        (wrote to stderr), ``"partial"``, ``"not run"``, ``"manual"`` or ``"unanswered"``.
+    ename, evalue : str or None
+        The error, if any.
+    duration : float
+        Seconds the cell ran.
+    hidden : bool
+        The cell contains hidden tests.
+    """
+
+    grade_id: str
+    points: float | None
+    max_points: float
+    outcome: str
+    ename: str | None = None
+    evalue: str | None = None
+    duration: float = 0.0
+    hidden: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """As stored in a record."""
+        return asdict(self)
+
+
+def limit_output(cell: Any, max_lines: int = MAX_LINES, max_traceback: int = MAX_TRACEBACK) -> None:
+    """nbgrader's ``LimitOutput`` preprocessor, applied to one code cell in place."""
+    if cell.cell_type != "code":
+        return
+    if max_lines != -1:
+        length = 0
+        kept = []
+        for output in cell.outputs:
+            if output.output_type == "stream":
+                if length == max_lines:
+                    continue
+                text = output.text.split("\n")
+                if len(text) + length > max_lines:
+                    text = text[: max_lines - length - 1]
+                    text.append("... Output truncated ...")
+                length += len(text)
+                output.text = "\n".join(text)
+            kept.append(output)
+        cell.outputs = kept
+    if max_traceback != -1:
+        for output in cell.outputs:
+            if output.output_type == "error" and len(output.traceback) > max_traceback:
+                start = int(max_traceback / 2)
+                end = max_traceback - start - 1
+                output.traceback = (
+                    output.traceback[:start]
+                    + ["... Traceback truncated ..."]
+                    + output.traceback[-end:]
+                )
+
+
+def merge_outputs(nb: Any, results: dict[int, dict[str, Any]], stop: dict[str, Any] | None) -> None:
+    """Put the kernel's outputs into the notebook's code cells (in place).
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        The sanitized notebook.
+    results : dict
+        Cell index -> the kernel's result for that cell.
+    stop : dict or None
+        If the kernel died or was killed: ``{"cell": index, "reason": str}``; that cell and
+        all later code cells get an error output saying so.
+    """
+    from nbformat import from_dict
+
+    count = 0
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        result = results.get(index)
+        if result is not None:
+            count += 1
+            cell.outputs = [from_dict(o) for o in result.get("outputs", [])]
+            cell.execution_count = count
+            continue
+        if stop is not None and index >= stop.get("cell", -1) >= 0:
+            reason = stop.get("reason") or "the kernel stopped"
+            ename = "DeadKernelError" if index == stop["cell"] else "NotRunError"
+            evalue = reason if index == stop["cell"] else f"not run: {reason}"
+            cell.outputs = [
+                from_dict(
+                    {
+                        "output_type": "error",
+                        "ename": ename,
+                        "evalue": evalue,
+                        "traceback": [f"{ename}: {evalue}"],
+                    }
+                )
+            ]
+
+
+def score_notebook(
+    nb: Any, assignment: Assignment, results: dict[int, dict[str, Any]]
+) -> list[CellScore]:
+    """Score every grade cell of an executed notebook, in the assignment's column order.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        Sanitized notebook with outputs merged (:func:`merge_outputs`).
+    assignment : Assignment
+        Gives the columns and points.
+    results : dict
+        Cell index -> kernel result (for durations and error names).
+
+    Returns
+    -------
+    list of CellScore
+        One per grade cell of the assignment (cells absent from the notebook score 0).
+    """
+    from nbgrader.utils import determine_grade
+
+    log = logging.getLogger("autograder.score")
+    found: dict[str, tuple[int, Any]] = {}
+    for index, cell in enumerate(nb.cells):
+        limit_output(cell)
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and meta.get("grade_id"):
+            found[meta["grade_id"]] = (index, cell)
+    scores = []
+    for master in assignment.graded_cells:
+        if master.grade_id not in found:
+            scores.append(CellScore(master.grade_id, 0.0, master.points, "not run", hidden=False))
+            continue
+        index, cell = found[master.grade_id]
+        result = results.get(index, {})
+        try:
+            points, max_points = determine_grade(cell, log)
+        except ValueError as exc:  # partial credit above the maximum
+            points, max_points = 0.0, master.points
+            outcome: str = "error"
+            scores.append(
+                CellScore(master.grade_id, points, max_points, outcome, "ValueError", str(exc))
+            )
+            continue
+        error = next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
+        stderr = any(
+            o.output_type == "stream" and o.name == "stderr" for o in cell.get("outputs", [])
+        )
+        if points is None:
+            outcome = "manual"
+        elif master.solution and points == 0:
+            outcome = "unanswered"
+        elif error is not None:
+            if error.ename in ("DeadKernelError", "NotRunError"):
+                outcome = "not run"
+            else:
+                outcome = "failed" if error.ename == "AssertionError" else "error"
+        elif stderr and points == 0:
+            outcome = "stderr"
+        elif points < max_points:
+            outcome = "partial"
+        else:
+            outcome = "passed"
+        scores.append(
+            CellScore(
+                grade_id=master.grade_id,
+                points=None if points is None else float(points),
+                max_points=float(max_points),
+                outcome=outcome,
+                ename=error.ename if error is not None else None,
+                evalue=(error.evalue[:500] if error is not None else None),
+                duration=float(result.get("duration", 0.0)),
+                hidden=master.hidden,
+            )
+        )
+    return scores
+
+
+def zero_scores(assignment: Assignment, outcome: str = "not run") -> list[CellScore]:
+    """Every grade cell at zero (a submission that could not be executed)."""
+    return [
+        CellScore(c.grade_id, 0.0, c.points, outcome, hidden=c.hidden)
+        for c in assignment.graded_cells
+    ]

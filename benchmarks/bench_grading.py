@@ -1,0 +1,165 @@
+"""Grading a class: ``course grade --jobs 2`` against serial ``nbgrader autograde``.
+
+Forty submissions of ``ex01_modules`` (correct ones and the typical bugs of
+:mod:`autograder.synth`: gradients assigned instead of accumulated, a sum over the wrong axis,
+an unfinished exercise, a blank notebook) are written once as an nbgrader tree. Both graders
+run on the same copies on the same machine, one run each, each timed end to end as a command
+(interpreter start-up, imports and workers included; ``nbgrader generate_assignment`` is set-up
+and not timed). The per-cell scores are then compared::
+
+    python benchmarks/bench_grading.py              # 40 submissions, --jobs 2
+    python benchmarks/bench_grading.py -n 10 --jobs 2 --json results.json
+
+Both use the repository's ``nbgrader_config.py`` (so the same per-cell timeout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from autograder import synth  # noqa: E402
+from autograder.assignment import load_assignment  # noqa: E402
+from autograder.layout import Workspace  # noqa: E402
+from autograder.nbgrader_run import make_course, nbgrader_env, read_scores  # noqa: E402
+
+EXERCISE = "ex01_modules"
+#: The mix of the class: (persona of autograder.synth, how many out of every 5).
+MIX = ["ada", "grace", "linus", "margaret", "bob"]
+
+
+def write_class(n: int, folder: Path) -> dict[str, str]:
+    """Write ``n`` submissions (cycling through :data:`MIX`); return student -> persona."""
+    workspace = Workspace(folder / "prep", root=ROOT)
+    assignment = load_assignment(ROOT, EXERCISE, workspace)
+    source = json.loads(assignment.source_path.read_text(encoding="utf-8"))
+    due = datetime.now(UTC) + timedelta(days=1)
+    personas = {s.student_id: s for s in synth.make_class(assignment, source, due)}
+    kinds = {}
+    for i in range(n):
+        kind = MIX[i % len(MIX)]
+        student = f"s{i + 1:02d}"
+        target = folder / "class" / student / EXERCISE
+        target.mkdir(parents=True)
+        (target / f"{EXERCISE}.ipynb").write_text(json.dumps(personas[kind].notebook, indent=1))
+        kinds[student] = kind
+    shutil.rmtree(folder / "prep")
+    return kinds
+
+
+def run_course_grade(folder: Path, jobs: int) -> tuple[float, dict[str, dict[str, float]]]:
+    """Time ``course grade EX CLASS --jobs N`` as a command; return seconds and cell scores."""
+    workspace = folder / "workspace"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    command = [
+        sys.executable,
+        "-m",
+        "autograder.cli",
+        "--root",
+        str(ROOT),
+        "grade",
+        EXERCISE,
+        str(folder / "class"),
+        "--jobs",
+        str(jobs),
+        "--workspace",
+        str(workspace),
+        "--no-progress",
+    ]
+    start = time.perf_counter()
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"course grade failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    scores = {}
+    for path in sorted((workspace / "results" / EXERCISE).glob("*.json")):
+        record = json.loads(path.read_text())
+        scores[record["student_id"]] = {c["grade_id"]: c["points"] for c in record["cells"]}
+    return seconds, scores
+
+
+def run_nbgrader(folder: Path) -> tuple[float, dict[str, dict[str, float]]]:
+    """Time stock ``nbgrader autograde EX`` (serial) on the same files."""
+    course = make_course(ROOT, EXERCISE, folder / "nbgrader")
+    shutil.copytree(folder / "class", course / "submitted")
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", EXERCISE],
+        cwd=course,
+        env=nbgrader_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"nbgrader autograde failed:\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+    return seconds, read_scores(course, EXERCISE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print a Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=40, help="submissions (default 40)")
+    parser.add_argument("--jobs", type=int, default=2, help="course grade workers (default 2)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args(argv)
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        kinds = write_class(args.n, folder)
+        load_before = os.getloadavg()
+        ours_s, ours = run_course_grade(folder, args.jobs)
+        theirs_s, theirs = run_nbgrader(folder)
+        load_after = os.getloadavg()
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    mismatches = sorted(s for s in kinds if ours.get(s) != theirs.get(s))
+    ratio = theirs_s / ours_s
+    figures = {
+        "submissions": args.n,
+        "jobs": args.jobs,
+        "course_grade_s": round(ours_s, 1),
+        "nbgrader_autograde_s": round(theirs_s, 1),
+        "speedup": round(ratio, 2),
+        "identical_scores": not mismatches,
+        "mismatches": mismatches,
+        "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    print(f"\n{args.n} submissions of {EXERCISE} ({', '.join(MIX)} in turn), one run each\n")
+    print("| grader | wall-clock | per submission |")
+    print("|---|---|---|")
+    print(f"| `course grade --jobs {args.jobs}` | {ours_s:.1f} s | {ours_s / args.n:.2f} s |")
+    print(f"| `nbgrader autograde` (serial) | {theirs_s:.1f} s | {theirs_s / args.n:.2f} s |")
+    print(
+        f"\nspeed-up {ratio:.2f}x; identical per-cell scores: "
+        f"{'yes' if not mismatches else 'NO ' + ', '.join(mismatches)}; "
+        f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    return 0 if not mismatches else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

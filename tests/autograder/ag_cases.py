@@ -1,0 +1,426 @@
+"""Submissions for the autograder tests, built from the fixture assignment ``fx_basics``.
+
+Each case is a student id -> (how to write it, what grading must produce). The fixture has four
+grade cells: ``test_relu`` (2), ``test_relu_hidden`` (3), ``test_softmax`` (2) and
+``test_softmax_hidden`` (3): 10 points.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from autograder.synth import fill_release, insert_after, solution_code
+
+HERE = Path(__file__).resolve().parent
+FIXTURE_ROOT = HERE / "fixtures" / "course"
+EXERCISE = "fx_basics"
+HIDDEN_CANARY = "HIDDEN_CANARY_7f3a"
+CELLS = ["test_relu", "test_relu_hidden", "test_softmax", "test_softmax_hidden"]
+
+#: The students of the session's class (see :func:`cases`).
+CASE_NAMES = [
+    "full", "blank", "relu_only", "unstable", "mutates", "warns", "wrong",
+    "malformed", "empty", "latin1", "v3", "renamed", "ghost", "dupe", "printer", "forker",
+    "exiter", "segfault", "stubborn", "looper", "hog", "wrong_ex", "deleted", "edited_test",
+    "monkey", "monkey_in_call", "eq", "silencer", "forge", "snoop", "reference",
+]  # fmt: skip
+#: Those whose expected points are given cell by cell.
+CELL_CASE_NAMES = [
+    "full", "relu_only", "unstable", "mutates", "warns", "exiter", "segfault", "stubborn",
+    "looper", "edited_test",
+]  # fmt: skip
+
+RELU_OK = "def relu(x):\n    return np.maximum(x, 0.0)"
+SOFTMAX_OK = (
+    "def softmax(z):\n"
+    "    z = z - z.max(axis=1, keepdims=True)\n"
+    "    e = np.exp(z)\n"
+    "    return e / e.sum(axis=1, keepdims=True)"
+)
+RELU_IDENTITY = "def relu(x):\n    return x"
+SOFTMAX_IDENTITY = "def softmax(z):\n    return z"
+
+
+@dataclass
+class Case:
+    """One submission and its expected outcome.
+
+    Attributes
+    ----------
+    write : callable
+        ``write(folder)`` creates the submission inside the class folder.
+    total : float or None
+        Expected total (None: not checked).
+    reason : str
+        Substring the status must contain ("" means status "graded").
+    cells : dict or None
+        Expected points per cell, when checked cell by cell.
+    """
+
+    write: Callable[[Path], None]
+    total: float | None
+    reason: str = ""
+    cells: dict[str, float] | None = None
+
+
+def release() -> dict[str, Any]:
+    """The student release of the fixture (computed the way nbgrader does it)."""
+    from autograder.assignment import compute_master, load_nbgrader_config
+
+    source = FIXTURE_ROOT / "solutions" / EXERCISE / f"{EXERCISE}.ipynb"
+    _, rel = compute_master(source, EXERCISE, load_nbgrader_config(FIXTURE_ROOT))
+    return rel
+
+
+def notebook(relu: str | None = RELU_OK, softmax: str | None = SOFTMAX_OK) -> dict[str, Any]:
+    """A fixture submission with the given function bodies (None keeps the stub)."""
+    fills = {}
+    if relu is not None:
+        fills["relu"] = relu
+    if softmax is not None:
+        fills["softmax"] = softmax
+    return fill_release(release(), fills)
+
+
+def with_cell(nb: dict[str, Any], after: str, source: str) -> dict[str, Any]:
+    """A copy of ``nb`` with a student cell inserted after the cell ``after``."""
+    nb = copy.deepcopy(nb)
+    insert_after(nb, after, source)
+    return nb
+
+
+def tree(student: str, nb: dict[str, Any] | bytes, *, name: str = EXERCISE, stamp: str = ""):
+    """Writer of ``<student>/fx_basics/<name>.ipynb`` (nbgrader layout)."""
+
+    def write(folder: Path) -> None:
+        target = folder / student / EXERCISE
+        target.mkdir(parents=True, exist_ok=True)
+        data = nb if isinstance(nb, bytes) else json.dumps(nb, indent=1).encode()
+        (target / f"{name}.ipynb").write_bytes(data)
+        if stamp:
+            (target / "timestamp.txt").write_text(stamp)
+
+    return write
+
+
+def flat(student: str, nb: dict[str, Any] | bytes, mtime: float | None = None):
+    """Writer of ``<student>.ipynb`` directly in the class folder."""
+
+    def write(folder: Path) -> None:
+        data = nb if isinstance(nb, bytes) else json.dumps(nb, indent=1).encode()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{student}.ipynb"
+        path.write_bytes(data)
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))
+
+    return write
+
+
+def _v3_bytes() -> bytes:
+    nb = nbformat.from_dict(notebook())
+    return nbformat.writes(nbformat.convert(nb, 3), version=3).encode()
+
+
+def _latin1_bytes() -> bytes:
+    nb = notebook(relu="def relu(x):\n    # café: ReLU\n    return np.maximum(x, 0.0)")
+    return json.dumps(nb, indent=1, ensure_ascii=False).encode("latin-1")
+
+
+def _without(nb: dict[str, Any], grade_id: str) -> dict[str, Any]:
+    nb = copy.deepcopy(nb)
+    nb["cells"] = [
+        c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") != grade_id
+    ]
+    return nb
+
+
+def _edited(nb: dict[str, Any], grade_id: str, source: str) -> dict[str, Any]:
+    nb = copy.deepcopy(nb)
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id:
+            cell["source"] = source
+    return nb
+
+
+def other_assignment() -> dict[str, Any]:
+    """A solved ``fx_other`` notebook (the wrong assignment for fx_basics)."""
+    from autograder.assignment import compute_master, load_nbgrader_config
+
+    source = FIXTURE_ROOT / "solutions" / "fx_other" / "fx_other.ipynb"
+    _, rel = compute_master(source, "fx_other", load_nbgrader_config(FIXTURE_ROOT))
+    src = json.loads(source.read_text())
+    return fill_release(rel, solution_code(src))
+
+
+MONKEY = """\
+import builtins, numpy
+np.allclose = lambda *a, **k: True
+numpy.array_equal = lambda *a, **k: True
+np.all = lambda *a, **k: True
+np.isfinite = lambda x: numpy.ones(numpy.shape(x), dtype=bool)
+rel_error = lambda a, b: 0.0
+builtins.abs = lambda x: 0.0
+"""
+
+MONKEY_IN_CALL = """\
+def relu(x):
+    import numpy, builtins
+    numpy.allclose = lambda *a, **k: True
+    numpy.array_equal = lambda *a, **k: True
+    builtins.abs = lambda v: 0.0
+    return x
+"""
+
+EQ_OBJECT = """\
+class Anything:
+    def __eq__(self, other):
+        return True
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros((1, 3))
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    def __sub__(self, other):
+        return 0.0
+    __rsub__ = __sub__
+
+def relu(x):
+    return Anything()
+
+def softmax(z):
+    return Anything()
+"""
+
+SILENCER = """\
+import sys
+from IPython import get_ipython
+from IPython.core.interactiveshell import InteractiveShell
+get_ipython().showtraceback = lambda *a, **k: None
+InteractiveShell.showtraceback = lambda *a, **k: None
+InteractiveShell.run_cell = lambda *a, **k: None
+sys.excepthook = lambda *a: None
+AssertionError = type("AssertionError", (Warning,), {})
+import builtins
+builtins.AssertionError = AssertionError
+try:
+    sys.exit(0)
+finally:
+    pass
+"""
+
+FORGE = """\
+import json, os, struct
+fake = json.dumps({"type": "result", "index": 3, "status": "ok", "outputs": []}).encode()
+frame = struct.pack(">I", len(fake)) + fake
+for fd in range(3, 256):
+    try:
+        os.write(fd, frame)
+    except OSError:
+        pass
+"""
+
+
+def snoop(root: Path, workspace: Path, secret_file: Path, port: int) -> str:
+    """A cell that tries to read and write what a sandboxed submission must not.
+
+    The network probe only ever targets 127.0.0.1: the test listens on ``port`` in the
+    grader's network namespace, so reaching it means the sandbox shares the host's network.
+    """
+    return f"""\
+import os, socket
+report = {{}}
+for path in [{str(root / "solutions" / EXERCISE / (EXERCISE + ".ipynb"))!r},
+             "../../solutions/{EXERCISE}/{EXERCISE}.ipynb",
+             {str(workspace / "grades.csv")!r}, {str(secret_file)!r},
+             "/root/.bashrc", "/proc/1/environ"]:
+    try:
+        with open(path) as handle:
+            report[path] = "READ " + handle.read()[:20000]
+    except Exception as exc:
+        report[path] = type(exc).__name__
+for path in [{str(root / "hacked.txt")!r}, {str(workspace / "hacked.txt")!r},
+             "/usr/hacked.txt", "/etc/hacked.txt"]:
+    try:
+        with open(path, "w") as handle:
+            handle.write("x")
+        report[path] = "WROTE"
+    except Exception as exc:
+        report[path] = type(exc).__name__
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2)
+    report["network"] = "CONNECTED"
+except Exception as exc:
+    report["network"] = type(exc).__name__
+report["uid"] = os.getuid()
+report["env"] = dict(os.environ)
+report["pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+print(report)
+"""
+
+
+FORK_BOMB = """\
+import os, time
+children = 0
+try:
+    for _ in range(10_000):
+        if os.fork() == 0:
+            while True:
+                time.sleep(600)
+        children += 1
+except OSError as exc:
+    print("fork refused after", children, "children:", type(exc).__name__)
+"""
+
+SEGFAULT = "import ctypes\nctypes.string_at(0)"
+
+STUBBORN_LOOP = """\
+while True:
+    try:
+        while True:
+            pass
+    except BaseException:
+        pass
+"""
+
+
+def cases(workspace: Path, secret_file: Path, port: int) -> dict[str, Case]:
+    """Every submission of the session's class, with what grading must produce.
+
+    ``port`` is a loopback port the test listens on (see :func:`snoop`).
+    """
+    ok = notebook()
+    blank = notebook(relu=None, softmax=None)
+    wrong = notebook(relu=RELU_IDENTITY, softmax=SOFTMAX_IDENTITY)
+    relu_tests = {
+        "test_relu": 2,
+        "test_relu_hidden": 3,
+        "test_softmax": 0,
+        "test_softmax_hidden": 0,
+    }
+    unstable = "def softmax(z):\n    e = np.exp(z)\n    return e / e.sum(axis=1, keepdims=True)"
+    mutating = "def relu(x):\n    x[x < 0] = 0.0\n    return x"
+    warning = (
+        "import warnings\n\ndef relu(x):\n    warnings.warn('relu was called')\n"
+        "    return np.maximum(x, 0.0)"
+    )
+    full_json = json.dumps(ok, indent=1).encode()
+    return {
+        # ordinary submissions
+        "full": Case(tree("full", ok), 10, "", dict(zip(CELLS, [2, 3, 2, 3], strict=True))),
+        "blank": Case(tree("blank", blank), 0),
+        "relu_only": Case(tree("relu_only", notebook(softmax=None)), 5, "", relu_tests),
+        "unstable": Case(
+            tree("unstable", notebook(softmax=unstable)),
+            7,
+            "",
+            {"test_relu": 2, "test_relu_hidden": 3, "test_softmax": 2, "test_softmax_hidden": 0},
+        ),
+        "mutates": Case(
+            tree("mutates", notebook(relu=mutating)),
+            7,
+            "",
+            {"test_relu": 2, "test_relu_hidden": 0, "test_softmax": 2, "test_softmax_hidden": 3},
+        ),
+        # a warning is a stderr output: nbgrader gives the cell zero (each cell warns anew)
+        "warns": Case(
+            tree("warns", notebook(relu=warning)),
+            5,
+            "",
+            {"test_relu": 0, "test_relu_hidden": 0, "test_softmax": 2, "test_softmax_hidden": 3},
+        ),
+        "wrong": Case(tree("wrong", wrong), 0),
+        # bad input
+        "malformed": Case(tree("malformed", full_json[: len(full_json) // 2]), 0, "malformed"),
+        "empty": Case(tree("empty", b""), 0, "empty file"),
+        "latin1": Case(tree("latin1", _latin1_bytes()), 10, "not UTF-8"),
+        "v3": Case(tree("v3", _v3_bytes()), 10, "nbformat 3"),
+        "renamed": Case(tree("renamed", ok, name="Copy of fx_basics"), 10, "renamed"),
+        "ghost": Case(lambda folder: (folder / "ghost").mkdir(), 0, "no notebook"),
+        "dupe": Case(
+            lambda folder: (
+                tree("Dupe", blank, stamp="2020-01-01 10:00:00 UTC")(folder),
+                flat("dupe", ok, mtime=1_900_000_000)(folder),
+            ),
+            10,
+            "duplicate student",
+        ),
+        "printer": Case(
+            tree("printer", with_cell(ok, "relu", "print('x' * 100_000_000)")), 10, "over the cap"
+        ),
+        "forker": Case(tree("forker", with_cell(ok, "relu", FORK_BOMB)), 10, ""),
+        "exiter": Case(
+            tree("exiter", with_cell(ok, "test_relu_hidden", "import os\nos._exit(3)")),
+            5,
+            "exited with code 3",
+            relu_tests,
+        ),
+        "segfault": Case(
+            tree(
+                "segfault", with_cell(ok, "test_relu_hidden", "import ctypes\nctypes.string_at(0)")
+            ),
+            5,
+            "segmentation fault",
+            relu_tests,
+        ),
+        "stubborn": Case(
+            tree("stubborn", with_cell(ok, "test_relu_hidden", STUBBORN_LOOP)),
+            5,
+            "ignored its",
+            relu_tests,
+        ),
+        "looper": Case(
+            tree("looper", notebook(relu="def relu(x):\n    while True:\n        pass")),
+            5,
+            "timed out",
+            {"test_relu": 0, "test_relu_hidden": 0, "test_softmax": 2, "test_softmax_hidden": 3},
+        ),
+        "hog": Case(
+            tree("hog", with_cell(ok, "relu", "hog = bytearray(64 * 1024**3)")), 10, "memory limit"
+        ),
+        "wrong_ex": Case(tree("wrong_ex", other_assignment()), 0, "wrong assignment"),
+        "deleted": Case(tree("deleted", _without(ok, "test_relu_hidden")), 10, "deleted grade"),
+        "edited_test": Case(
+            tree("edited_test", _edited(notebook(relu=RELU_IDENTITY), "test_relu", "pass")),
+            5,
+            "",
+            {"test_relu": 0, "test_relu_hidden": 0, "test_softmax": 2, "test_softmax_hidden": 3},
+        ),
+        # attacks: none may score more than "wrong" (0)
+        "monkey": Case(tree("monkey", with_cell(wrong, "relu", MONKEY)), 0, "tampering"),
+        "monkey_in_call": Case(
+            tree("monkey_in_call", notebook(relu=MONKEY_IN_CALL, softmax=SOFTMAX_IDENTITY)),
+            0,
+            "tampering",
+        ),
+        "eq": Case(tree("eq", with_cell(blank, "relu", EQ_OBJECT)), 0),
+        "silencer": Case(tree("silencer", with_cell(wrong, "relu", SILENCER)), 0, "tampering"),
+        "forge": Case(tree("forge", with_cell(blank, "relu", FORGE)), 0),
+        "snoop": Case(
+            tree("snoop", with_cell(ok, "relu", snoop(FIXTURE_ROOT, workspace, secret_file, port))),
+            10,
+            "",
+        ),
+        "reference": Case(
+            tree(
+                "reference",
+                notebook(relu="from course_lib.activations import ReLU\n\n" + RELU_OK),
+            ),
+            10,
+            "reference implementation",
+        ),
+    }
+
+
+def write_class(folder: Path, selected: dict[str, Case]) -> Path:
+    """Write the selected cases into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for case in selected.values():
+        case.write(folder)
+    return folder

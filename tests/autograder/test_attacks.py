@@ -1,0 +1,140 @@
+"""Attacks on the grader: none may gain points, read the solutions or reach outside the sandbox."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+
+import ag_cases
+import pytest
+from conftest import SECRET_VALUE
+
+# One worker runs every autograder test, so the session fixtures (a whole class graded,
+# the demo) are built once, and no other grading run's sandboxes overlap these checks.
+pytestmark = pytest.mark.xdist_group("autograder")
+
+ATTACKS = ["monkey", "monkey_in_call", "eq", "silencer", "forge"]
+
+
+def _outputs(fx_graded, student: str) -> str:
+    import nbformat
+
+    path = fx_graded.workspace.autograded_path("fx_basics", student)
+    nb = nbformat.read(path, as_version=4)
+    texts = []
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", ""))
+            texts.append(output.get("evalue", ""))
+            texts += output.get("traceback", [])
+            texts.append(str(output.get("data", {}).get("text/plain", "")))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("student", ATTACKS)
+def test_attack_gains_nothing(fx_graded, student):
+    honest_wrong = fx_graded.records["wrong"]["total"]
+    assert honest_wrong == 0
+    assert fx_graded.records[student]["total"] <= honest_wrong
+
+
+def test_monkeypatching_is_detected_and_undone(fx_graded):
+    record = fx_graded.records["monkey"]
+    assert "tampering detected and undone" in record["status"]
+    tamper = " ".join(record["tamper"])
+    assert "numpy.allclose replaced" in tamper
+    assert "builtins.abs replaced" in tamper
+    assert "'rel_error'" in tamper  # the rebinding of a name the tests use
+
+
+def test_patching_from_inside_a_tested_function_fails_the_test(fx_graded):
+    cells = {c["grade_id"]: c for c in fx_graded.records["monkey_in_call"]["cells"]}
+    assert cells["test_relu"]["ename"] == "IntegrityError"
+    assert "numpy.allclose" in cells["test_relu"]["evalue"]
+
+
+def test_silenced_errors_still_count(fx_graded):
+    record = fx_graded.records["silencer"]
+    assert record["total"] == 0
+    failed = [c for c in record["cells"] if c["outcome"] in ("failed", "error")]
+    assert len(failed) == 4
+    assert "builtins.AssertionError replaced" in " ".join(record["tamper"])
+
+
+def test_snooping_reads_and_writes_nothing(fx_graded):
+    if fx_graded.run.sandbox.startswith("none"):
+        pytest.skip("no sandbox on this machine (neither root namespaces nor user namespaces)")
+    output = _outputs(fx_graded, "snoop")
+    line = next(ln for ln in output.splitlines() if ln.startswith("{"))
+    report = ast.literal_eval(line)
+    reads = {k: v for k, v in report.items() if isinstance(v, str) and k.startswith(("/", "."))}
+    assert reads, report
+    assert not any(v.startswith(("READ", "WROTE")) for v in reads.values()), reads
+    assert report["network"] != "CONNECTED"
+    if os.geteuid() == 0:
+        assert report["uid"] != 0
+        assert len(report["pids"]) < 10  # its own PID namespace
+    assert SECRET_VALUE not in output
+    assert not any("SECRET" in k or "TOKEN" in k for k in report["env"])
+    assert ag_cases.HIDDEN_CANARY not in output
+    assert "SECRET_FILE_CONTENT" not in output
+    assert not (ag_cases.FIXTURE_ROOT / "hacked.txt").exists()
+    assert not (fx_graded.workspace.path / "hacked.txt").exists()
+    assert fx_graded.records["snoop"]["total"] == 10
+
+
+def test_reference_import_is_flagged(fx_graded):
+    status = fx_graded.records["reference"]["status"]
+    assert "imports the reference implementation" in status
+    assert "course_lib.activations" in status
+
+
+def test_suspicious_code_is_flagged(fx_graded):
+    assert "ctypes" in fx_graded.records["segfault"]["status"]
+    assert "suspicious code" in fx_graded.records["silencer"]["status"]
+
+
+def test_feedback_has_no_hidden_tests(fx_graded):
+    from autograder.feedback import hidden_lines, write_feedback
+
+    pages = write_feedback(fx_graded.workspace, "fx_basics")
+    assert len(pages) == len(fx_graded.records)
+    master = json.loads(
+        (fx_graded.workspace.assignment_dir("fx_basics") / "master.json").read_text()
+    )["master"]
+    secret = hidden_lines(master)
+    assert len(secret) >= 5
+    import html
+
+    for page in pages:
+        text = page.read_text()
+        assert ag_cases.HIDDEN_CANARY not in text, page
+        for line in secret:
+            assert html.escape(line, quote=False) not in text, (page, line)
+    full = fx_graded.workspace.feedback_path("fx_basics", "full").read_text()
+    assert "relu returned shape" in full  # public tests are shown
+    assert "10 / 10" in full
+    broken = fx_graded.workspace.feedback_path("fx_basics", "malformed").read_text()
+    assert "malformed notebook JSON" in broken
+
+
+def test_instructor_feedback_can_show_hidden_tests(fx_graded, tmp_path):
+    from autograder.feedback import write_feedback
+
+    (page,) = write_feedback(fx_graded.workspace, "fx_basics", students=["full"], show_hidden=True)
+    assert ag_cases.HIDDEN_CANARY in page.read_text()
+    write_feedback(fx_graded.workspace, "fx_basics", students=["full"])  # student view again
+    assert ag_cases.HIDDEN_CANARY not in page.read_text()
+
+
+def test_report_has_plots_and_reasons(fx_graded):
+    from autograder.report import build_report
+
+    path = build_report(fx_graded.workspace, "fx_basics")
+    text = path.read_text()
+    assert text.count("data:image/png;base64,") == 3
+    assert "segmentation fault" in text
+    assert "wrong assignment" in text
+    assert "Hardest:" in text
+    assert "<h2>Flagged submissions</h2>" in text

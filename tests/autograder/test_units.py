@@ -1,0 +1,151 @@
+"""Unit tests of the pieces that need no worker: intake, guard, protocol, checks, store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+import ag_cases
+import pytest
+
+from autograder import intake
+from autograder.checks import suspicious_constructs
+from autograder.layout import Workspace
+from autograder.protocol import ChannelClosed, FrameReader, encode, write_message
+from autograder.store import ResultStore
+
+# One worker runs every autograder test, so the session fixtures (a whole class graded,
+# the demo) are built once, and no other grading run's sandboxes overlap these checks.
+pytestmark = pytest.mark.xdist_group("autograder")
+
+
+def test_lms_zip_canvas_and_moodle_names(tmp_path):
+    nb = json.dumps(ag_cases.notebook()).encode()
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("submissions/smithjane_12345_67890_fx_basics.ipynb", nb)
+        zf.writestr("submissions/doejohn_LATE_22222_33333_fx_basics-1.ipynb", nb)
+        zf.writestr("submissions/Ada Lovelace_4444_assignsubmission_file_/fx_basics.ipynb", nb)
+        zf.writestr("submissions/../../escape.ipynb", nb)
+        zf.writestr("/etc/evil.ipynb", nb)
+        zf.writestr("__MACOSX/._junk", b"x")
+    subs = intake.collect(archive, "fx_basics", tmp_path / "intake")
+    by_id = {s.student_id: s for s in subs}
+    assert set(by_id) == {"smithjane", "doejohn", "Ada_Lovelace"}  # unsafe entries skipped
+    assert by_id["doejohn"].late and not by_id["smithjane"].late
+    assert all(s.notebook is not None for s in subs)
+    assert not (tmp_path / "escape.ipynb").exists()
+    assert not list(tmp_path.rglob("evil.ipynb"))
+
+
+def test_bad_zip_is_a_clear_error(tmp_path):
+    archive = tmp_path / "broken.zip"
+    archive.write_bytes(b"PK not really")
+    with pytest.raises(intake.IntakeError, match="not a readable zip"):
+        intake.discover(archive, "fx_basics", tmp_path / "intake")
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (b"", "empty file"),
+        (b"   \n", "empty file"),
+        (b"[1, 2]", "not a Jupyter notebook"),
+        (b'{"cells": [], "nbformat": 2}', "unsupported notebook format"),
+        (b"\x89PNG\r\n\x1a\n", "malformed notebook JSON"),
+        (b'{"nbformat": 4, "cells": [{"cell_type": "code"}]', "malformed notebook JSON"),
+    ],
+)
+def test_unreadable_notebooks_get_a_reason(tmp_path, raw, problem):
+    path = tmp_path / "x.ipynb"
+    path.write_bytes(raw)
+    sub = intake.read_notebook(intake.Submission("x", "x.ipynb", path=path))
+    assert sub.notebook is None
+    assert problem in sub.problem
+
+
+def test_safe_student_ids():
+    assert intake.safe_student_id("../../etc/passwd") == "etc_passwd"
+    assert intake.safe_student_id("Zoë O'Neil") == "Zo_O_Neil"
+    assert intake.safe_student_id("///") == "unknown"
+
+
+def test_guard_detects_and_restores(tmp_path):
+    code = """
+import numpy as np, builtins, sys
+import course_lib.gradcheck as gc
+from autograder.guard import Guard, take_snapshot
+guard = Guard(take_snapshot())
+import numpy.fft  # a submodule imported later is benign
+orig_allclose, orig_len = np.allclose, builtins.len
+np.allclose = lambda *a, **k: True
+builtins.len = lambda x: 0
+gc.rel_error.__code__ = (lambda a, b: 0.0).__code__
+changes = sorted(str(c) for c in guard.changes())
+undone = guard.restore()
+assert np.allclose is orig_allclose and builtins.len is orig_len
+assert gc.rel_error(np.ones(2), np.zeros(2)) > 0
+assert guard.changes() == []
+print(changes)
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    changes = proc.stdout.strip()
+    assert "numpy.allclose replaced" in changes
+    assert "builtins.len replaced" in changes
+    assert "course_lib.gradcheck.rel_error (code) replaced" in changes
+    assert "fft" not in changes
+
+
+def test_protocol_rejects_oversized_and_garbage_frames():
+    r, w = os.pipe()
+    try:
+        write_message(w, {"a": 1})
+        os.write(w, b"\x7f\xff\xff\xff")  # a 2 GB frame announced
+        reader = FrameReader(r)
+        assert reader.read(timeout=1) == {"a": 1}
+        with pytest.raises(ChannelClosed, match="exceeds"):
+            reader.read(timeout=1)
+    finally:
+        os.close(r)
+        os.close(w)
+    r, w = os.pipe()
+    try:
+        os.write(w, encode({"b": 2})[:4] + b"\xff" * (len(encode({"b": 2})) - 4))
+        with pytest.raises(ChannelClosed, match="undecodable"):
+            FrameReader(r).read(timeout=1)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_suspicious_constructs():
+    found = suspicious_constructs(
+        "import ctypes\nimport sys\nf = sys._getframe(1)\nnp.allclose = None\n"
+    )
+    assert "ctypes (raw memory access)" in found
+    assert "frame introspection (sys._getframe)" in found
+    assert "assignment to np.allclose" in found
+    assert suspicious_constructs("def relu(x):\n    return np.stack([x, x])") == []
+
+
+def test_store_never_replaces_a_grade_with_a_failure(tmp_path):
+    store = ResultStore(Workspace(tmp_path))
+    good = {"student_id": "s", "assignment": "a", "graded": True, "total": 7, "flags": []}
+    bad = {
+        "student_id": "s",
+        "assignment": "a",
+        "graded": False,
+        "total": 0,
+        "problem": "empty file",
+        "flags": [],
+    }
+    assert store.save(good)[0] == "saved"
+    action, stored = store.save(bad)
+    assert action == "kept" and stored["total"] == 7
+    assert store.load("a", "s")["kept_after"][0]["status"] == "empty file"
+    assert not list((tmp_path / "results" / "a").glob(".*.tmp"))  # atomic writes leave nothing
