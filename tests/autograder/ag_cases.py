@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,8 @@ from typing import Any
 
 import nbformat
 
+from autograder.grade import GradeOptions
+from autograder.layout import Limits
 from autograder.synth import fill_release, insert_after, solution_code
 
 HERE = Path(__file__).resolve().parent
@@ -424,3 +428,25 @@ def write_class(folder: Path, selected: dict[str, Case]) -> Path:
     for case in selected.values():
         case.write(folder)
     return folder
+
+
+# Shared by conftest.py and the test modules (imported from here, not from `conftest`,
+# which is ambiguous when several test folders have one).
+#: Per-cell timeout of the fixture runs (the fixture's cells take milliseconds).
+TIMEOUT = 3
+SECRET_ENV = "COURSE_TEST_SECRET_TOKEN"
+SECRET_VALUE = "token-that-must-not-leak-4b1d"
+
+
+def namespaces_available() -> bool:
+    """Whether this machine lets root create the sandbox's namespaces."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    probe = ["unshare", "--mount", "--pid", "--net", "--fork", "true"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
+def fixture_options(jobs: int, **kw) -> GradeOptions:
+    """Options of the fixture runs: short timeouts, 512 MB, no progress bar."""
+    limits = Limits(cell_timeout=TIMEOUT, wall_clock=60, memory_mb=512)
+    return GradeOptions(jobs=jobs, limits=limits, progress=False, **kw)

@@ -18,25 +18,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import ag_cases  # noqa: E402
+from ag_cases import SECRET_ENV, SECRET_VALUE, fixture_options  # noqa: E402
 
-from autograder.grade import GradeOptions, GradeRun, grade  # noqa: E402
+from autograder.grade import GradeRun, grade  # noqa: E402
 from autograder.layout import Limits, Workspace  # noqa: E402
-
-#: Per-cell timeout of the fixture runs (the fixture's cells take milliseconds).
-TIMEOUT = 3
-SECRET_ENV = "COURSE_TEST_SECRET_TOKEN"
-SECRET_VALUE = "token-that-must-not-leak-4b1d"
-
-
-def namespaces_available() -> bool:
-    """Whether this machine lets root create the sandbox's namespaces."""
-    import shutil
-    import subprocess
-
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        return False
-    probe = ["unshare", "--mount", "--pid", "--net", "--fork", "true"]
-    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 
 @dataclass
@@ -50,12 +35,6 @@ class Graded:
     folder: Path
     base: Path
     secret_file: Path
-
-
-def fixture_options(jobs: int, **kw) -> GradeOptions:
-    """Options of the fixture runs: short timeouts, 512 MB, no progress bar."""
-    limits = Limits(cell_timeout=TIMEOUT, wall_clock=60, memory_mb=512)
-    return GradeOptions(jobs=jobs, limits=limits, progress=False, **kw)
 
 
 @pytest.fixture(scope="session")

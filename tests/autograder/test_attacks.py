@@ -8,7 +8,7 @@ import os
 
 import ag_cases
 import pytest
-from conftest import SECRET_VALUE
+from ag_cases import SECRET_VALUE
 
 # One worker runs every autograder test, so the session fixtures (a whole class graded,
 # the demo) are built once, and no other grading run's sandboxes overlap these checks.

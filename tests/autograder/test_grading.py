@@ -45,7 +45,7 @@ def test_cell_scores(fx_graded, student):
 
 
 def test_sandbox_mode_is_reported(fx_graded):
-    from conftest import namespaces_available
+    from ag_cases import namespaces_available
 
     sandbox = fx_graded.run.sandbox
     if namespaces_available():
@@ -77,7 +77,7 @@ def test_timeouts_are_per_cell(fx_graded):
 
 
 def ag_cases_timeout() -> float:
-    from conftest import TIMEOUT
+    from ag_cases import TIMEOUT
 
     return float(TIMEOUT)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import ag_cases
 import pytest
-from conftest import TIMEOUT, fixture_options
+from ag_cases import TIMEOUT, fixture_options
 
 from autograder.grade import grade
 from autograder.layout import Workspace

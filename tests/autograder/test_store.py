@@ -6,7 +6,7 @@ import csv
 
 import ag_cases
 import pytest
-from conftest import fixture_options
+from ag_cases import fixture_options
 
 from autograder.grade import grade
 from autograder.layout import Workspace

@@ -18,6 +18,16 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+#: Points per assignment (the tests check the notebooks add up to these).
+POINTS = {
+    "ex01_modules": 28,
+    "ex02_losses": 24,
+    "ex03_backprop": 20,
+    "ex04_autograd": 15,
+    "ex05_quiz": 16,
+}
+
+
 STUDENTS = ("solution", "release")
 
 

@@ -29,13 +29,6 @@ from autograder.authoring import EXERCISES  # noqa: E402
 ARTIFACTS = REPO / "tests" / "artifacts"
 
 # exercise -> total points (about 100 in all)
-POINTS = {
-    "ex01_modules": 28,
-    "ex02_losses": 24,
-    "ex03_backprop": 20,
-    "ex04_autograd": 15,
-    "ex05_quiz": 16,
-}
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import POINTS
+from autograding import POINTS
 
 from autograder.authoring import EXERCISES
 

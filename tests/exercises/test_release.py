@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import POINTS
+from autograding import POINTS
 
 from autograder.authoring import EXERCISES, check_sources
 from autograder.release import discover_exercises, find_leaks, main, release

@@ -16,6 +16,7 @@ The kernels get one BLAS thread and a throw-away quiz-progress file (see
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -188,22 +189,26 @@ def test_notebook_runs_cleanly_in_a_fresh_kernel(path: Path, tmp_path_factory) -
 
 @pytest.mark.slow
 @pytest.mark.xdist_group(name="lectures")
-def test_all_lectures_run_within_the_time_budget(tmp_path_factory, request) -> None:
-    worker = getattr(request.config, "workerinput", None)
-    grouped = request.config.getoption("dist", "no") == "loadgroup"
-    if worker and worker.get("workercount", 1) > 1 and not grouped:
-        pytest.skip(
-            "the lectures' time budget is measured in one process: run without -n, or with "
-            "--dist loadgroup (notebooks executed in parallel compete for the same cores)"
-        )
+def test_all_lectures_run_within_the_time_budget(tmp_path_factory) -> None:
+    """All lectures together execute in under 90 s of wall time on 2 cores.
+
+    The notebooks run one after another in this process. When other work shares the machine
+    (the other pytest-xdist worker, other jobs), wall time stretches with the load; the budget
+    then scales by the load average over the two cores this budget was set for, and the
+    message says so.
+    """
     start = time.perf_counter()
+    load_before = os.getloadavg()[0]
     tmp = tmp_path_factory.mktemp("lectures")
     times = {p.name: _execute(p, tmp)[1] for p in NOTEBOOKS}
     total = sum(times.values())
+    load = max(load_before, os.getloadavg()[0])
+    budget = TIME_BUDGET * max(1.0, load / 2.0)
     table = "\n".join(f"  {name:<40} {sec:6.1f} s" for name, sec in times.items())
     print(f"\nlecture execution times (this test waited {time.perf_counter() - start:.1f} s):")
-    print(table + f"\n  {'total':<40} {total:6.1f} s")
-    assert total < TIME_BUDGET, (
-        f"the lectures take {total:.1f} s together, over the {TIME_BUDGET:.0f} s budget; "
-        f"make the slowest ones lighter (smaller data, fewer epochs):\n{table}"
+    print(table + f"\n  {'total':<40} {total:6.1f} s (budget {budget:.0f} s at load {load:.1f})")
+    assert total < budget, (
+        f"the lectures take {total:.1f} s together, over the {TIME_BUDGET:.0f} s budget "
+        f"(scaled to {budget:.0f} s for a load average of {load:.1f} on 2 cores); make the "
+        f"slowest ones lighter (smaller data, fewer epochs):\n{table}"
     )
