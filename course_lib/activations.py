@@ -307,15 +307,18 @@ class Softmax(Module):
         self.axis = axis
         self._s: np.ndarray | None = None
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Stable softmax of ``x`` along ``axis``; same shape as ``x``."""
+    def function(self, x: np.ndarray) -> np.ndarray:
+        """Stable softmax of ``x`` along ``axis`` without caching; same shape as ``x``."""
         if type(x) is not np.ndarray or x.dtype.kind != "f":
             x = as_float_array(x, "Softmax")
         if x.ndim == 0:
             raise ValueError("Softmax: expected at least a 1-D array of scores, got a scalar")
-        z = x - x.max(axis=self.axis, keepdims=True)
-        e = np.exp(z)
-        s = e / e.sum(axis=self.axis, keepdims=True)
+        e = np.exp(x - x.max(axis=self.axis, keepdims=True))
+        return e / e.sum(axis=self.axis, keepdims=True)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Stable softmax of ``x`` along ``axis``; same shape as ``x``. Caches the output."""
+        s = self.function(x)
         self._s = s
         return s
 
