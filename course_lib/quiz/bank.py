@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "SOURCES",
     "TOPICS",
     "Flashcard",
     "Question",
@@ -21,15 +22,21 @@ __all__ = [
     "load_flashcards",
 ]
 
-#: The lecture topics, in teaching order. Every question and card belongs to exactly one.
+#: The quiz topics, one per lecture part, in teaching order (part 01 first). Every question and
+#: card belongs to exactly one; lecture part NN ends with ``quiz(topic=TOPICS[NN - 1])``.
 TOPICS: tuple[str, ...] = (
-    "modularity",
-    "nonlinearities",
-    "cost functions",
-    "xor and feature learning",
-    "feedforward networks",
-    "chain rule and backprop",
+    "feedforward networks",  # 01_from_linear_to_deep
+    "modularity",  # 02_modularity
+    "xor and feature learning",  # 03_xor_and_feature_learning
+    "cost functions",  # 04_cost_functions
+    "nonlinearities",  # 05_activation_functions
+    "architecture",  # 06_architecture_width_depth
+    "chain rule",  # 07_chain_rule_and_graphs
+    "backpropagation",  # 08_backpropagation
 )
+
+#: Where a question comes from: the lecture's own quiz (kept verbatim) or written for the course.
+SOURCES: tuple[str, ...] = ("seed", "course")
 
 #: Number of options every question has.
 N_OPTIONS = 4
@@ -57,6 +64,9 @@ class Question:
         Index of the correct option in ``options`` (0-3).
     explanation : str
         1-3 sentences: why the answer is right and why the most tempting wrong option is wrong.
+    source : str
+        One of :data:`SOURCES`: ``"seed"`` for the lecture's own questions (text verbatim),
+        ``"course"`` for questions written for this course. Optional in the file (default seed).
     """
 
     id: str
@@ -65,6 +75,7 @@ class Question:
     options: tuple[str, ...]
     answer: int
     explanation: str
+    source: str = "seed"
 
     @property
     def correct_option(self) -> str:
@@ -135,13 +146,15 @@ def _nonempty_str(entry: dict[str, Any], key: str, where: str) -> str:
     return value
 
 
-def _check_keys(entry: Any, required: tuple[str, ...], where: str) -> dict[str, Any]:
+def _check_keys(
+    entry: Any, required: tuple[str, ...], where: str, optional: tuple[str, ...] = ()
+) -> dict[str, Any]:
     if not isinstance(entry, dict):
         raise ValueError(f"{where}: expected an object, got {type(entry).__name__}")
     missing = [k for k in required if k not in entry]
     if missing:
         raise ValueError(f"{where}: missing key(s) {', '.join(missing)}")
-    unknown = sorted(set(entry) - set(required))
+    unknown = sorted(set(entry) - set(required) - set(optional))
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}")
     return entry
@@ -156,11 +169,12 @@ def _check_topic_field(entry: dict[str, Any], where: str) -> str:
 
 
 _QUESTION_KEYS = ("id", "topic", "question", "options", "answer", "explanation")
+_QUESTION_OPTIONAL_KEYS = ("source",)
 
 
 def _parse_question(entry: Any, index: int) -> Question:
     where = _label(entry, index)
-    entry = _check_keys(entry, _QUESTION_KEYS, where)
+    entry = _check_keys(entry, _QUESTION_KEYS, where, _QUESTION_OPTIONAL_KEYS)
     qid = _nonempty_str(entry, "id", where)
     topic = _check_topic_field(entry, where)
     text = _nonempty_str(entry, "question", where)
@@ -181,7 +195,11 @@ def _parse_question(entry: Any, index: int) -> Question:
     if not 0 <= answer < N_OPTIONS:
         raise ValueError(f"{where}: 'answer' {answer} is out of range 0..{N_OPTIONS - 1}")
     explanation = _nonempty_str(entry, "explanation", where)
-    return Question(qid, topic, text, tuple(options), answer, explanation)
+    source = entry.get("source", "seed")
+    if source not in SOURCES:
+        valid = ", ".join(repr(s) for s in SOURCES)
+        raise ValueError(f"{where}: unknown source {source!r}; valid sources are: {valid}")
+    return Question(qid, topic, text, tuple(options), answer, explanation, source)
 
 
 def _unique_ids(items: list[Any], path: Path) -> None:
@@ -201,7 +219,8 @@ def load_bank(path: str | Path | None = None) -> list[Question]:
     ----------
     path : str or Path, optional
         A JSON file holding either a list of entries or ``{"questions": [...]}``. Defaults to the
-        bank shipped with the package (the lecture's 46 questions).
+        bank shipped with the package: the lecture's 46 questions (``source`` ``"seed"``, first,
+        text verbatim), then the questions written for the course (``source`` ``"course"``).
 
     Returns
     -------
@@ -212,8 +231,8 @@ def load_bank(path: str | Path | None = None) -> list[Question]:
     ------
     ValueError
         If the file is not valid JSON, or an entry has a missing or unknown key, not exactly 4
-        distinct non-empty options, an answer index out of range, an unknown topic, an empty
-        text, or an id used twice. The message names the entry's index and id.
+        distinct non-empty options, an answer index out of range, an unknown topic or source, an
+        empty text, or an id used twice. The message names the entry's index and id.
     FileNotFoundError
         If ``path`` does not exist.
     """

@@ -167,7 +167,7 @@ def test_adaptive_order_puts_missed_and_unseen_first(bank, path: Path) -> None:
 
 
 def test_adaptive_quiz_after_a_restart_asks_the_missed_ones_first(path: Path) -> None:
-    first = quiz(topic="chain rule and backprop", seed=1, progress_path=path)
+    first = quiz(topic="backpropagation", seed=1, progress_path=path)
     missed = []
     for i in range(first.state["total"]):
         if i < 3:
@@ -177,7 +177,7 @@ def test_adaptive_quiz_after_a_restart_asks_the_missed_ones_first(path: Path) ->
             first.select(first.correct_choice)
         first.check()
         first.next()
-    again = quiz(topic="chain rule and backprop", adaptive=True, seed=2, progress_path=path)
+    again = quiz(topic="backpropagation", adaptive=True, seed=2, progress_path=path)
     assert {x.id for x in again.questions[:3]} == set(missed)
     assert again.store is not first.store
 
@@ -190,12 +190,14 @@ def test_mastery_and_chart(bank, path: Path) -> None:
     s.record(modularity[1], False)
     stats = s.mastery(bank)
     assert list(stats) == [
-        "modularity",
-        "nonlinearities",
-        "cost functions",
-        "xor and feature learning",
         "feedforward networks",
-        "chain rule and backprop",
+        "modularity",
+        "xor and feature learning",
+        "cost functions",
+        "nonlinearities",
+        "architecture",
+        "chain rule",
+        "backpropagation",
     ]
     n = len(modularity)
     assert stats["modularity"]["mastery"] == pytest.approx(1 / n)

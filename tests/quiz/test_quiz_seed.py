@@ -1,4 +1,4 @@
-"""The 46 lecture questions are in the bank verbatim, and the repo's fixture matches the seed."""
+"""The 46 lecture questions are in the bank verbatim and first, and the fixture matches the seed."""
 
 from __future__ import annotations
 
@@ -50,15 +50,28 @@ def test_every_seed_question_is_in_the_bank_verbatim_once(bank, seed_questions) 
     twice = [q for q in seed_questions if bank_texts[norm(q)] > 1]
     assert not missing, f"seed questions missing from the bank: {missing}"
     assert not twice, f"seed questions in the bank more than once: {twice}"
-    extra = set(bank_texts) - {norm(q) for q in seed_questions}
-    assert not extra, f"bank questions that are not in the seed: {extra}"
-    assert len(bank) == 46
+    seed_texts = {norm(q) for q in seed_questions}
+    extra = [q.id for q in bank if q.source == "seed" and norm(q.question) not in seed_texts]
+    assert not extra, f"questions marked as seed that are not in the seed: {extra}"
+    assert sum(q.source == "seed" for q in bank) == 46
 
 
 def test_bank_keeps_the_seed_order_and_numbering(bank, seed_questions) -> None:
-    for i, (question, text) in enumerate(zip(bank, seed_questions, strict=True), start=1):
+    head = bank[: len(seed_questions)]
+    for i, (question, text) in enumerate(zip(head, seed_questions, strict=True), start=1):
         assert question.id.startswith(f"q{i:02d}-"), question.id
         assert norm(question.question) == norm(text)
+        assert question.source == "seed", question.id
+
+
+def test_course_questions_come_after_the_seed_and_are_marked(bank, seed_questions) -> None:
+    tail = bank[len(seed_questions) :]
+    assert tail, "the bank holds only the seed questions"
+    seed_texts = {norm(q) for q in seed_questions}
+    for i, question in enumerate(tail, start=len(seed_questions) + 1):
+        assert question.source == "course", question.id
+        assert question.id.startswith(f"q{i:02d}-"), question.id
+        assert norm(question.question) not in seed_texts, question.id
 
 
 @pytest.mark.parametrize(
