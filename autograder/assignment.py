@@ -8,7 +8,7 @@ configured by the repository's ``nbgrader_config.py``) in-process and caches the
 workspace, keyed by a digest of the source. It also derives:
 
 - the student release (``ClearHiddenTests`` applied), to check that ``exercises/`` is current;
-- the names the assignment asks students to define (never "restored" by the tamper guard);
+- the names the assignment asks students to define (withheld from the public course_lib);
 - the grade ids of the other assignments, to recognise a notebook uploaded to the wrong one.
 """
 

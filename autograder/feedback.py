@@ -1,15 +1,13 @@
 """``course feedback EX``: one HTML page per student, without the hidden tests.
 
 nbgrader's own ``generate_feedback`` renders the autograded notebook as it is, hidden tests
-included. Here, before rendering:
-
-- every ``### BEGIN HIDDEN TESTS`` region is removed from the cells (nbgrader's
-  ``ClearHiddenTests`` rule);
-- the outputs of a cell that had hidden tests keep the error's name and message but lose the
-  traceback (it quotes the test's lines);
-- any output line equal to a line of a hidden test (student code can print its caller's source)
-  is replaced by ``[hidden test line]``;
-- a summary table and, after every graded cell, its score and what went wrong are added.
+included. Here a test cell shows the judge's verdict and message, never its source: a public
+test also shows what the judge printed while running it (its outputs come from the judge, never
+from the student's process, see :mod:`autograder.judge`); a test with hidden parts shows only
+the verdict and the message. Elsewhere, as a second line of defence, hidden-test regions are
+removed from sources (nbgrader's ``ClearHiddenTests`` rule) and any output line equal to a line
+of a hidden test is replaced by ``[hidden test line]``. A summary table and, after every graded
+cell, its score and what went wrong are added.
 
 ``show_hidden=True`` (``--show-hidden``) renders the instructor's view instead.
 """
@@ -164,6 +162,7 @@ pre { margin: 0; padding: 0.5rem 0.7rem; overflow-x: auto; font-size: 0.85rem; }
 .out { border-left: 3px solid #ddd; } .err { background: #fdf0f0; border-left: 3px solid #c44; }
 .stderr { background: #fff8e6; } .score { padding: 0.4rem 0.7rem; border-radius: 6px;
 background: #eef6ee; } .score.bad { background: #fbecec; }
+.test .label { font-size: 0.8rem; color: #557; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ddd; padding: 0.25rem 0.6rem; }
 """
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -199,6 +198,13 @@ def _output_html(output: Any) -> str:
     return ""
 
 
+def _test_cell_html(cell: Any, grade_id: str | None, hidden: bool) -> str:
+    """A test cell in a student's feedback: what the judge printed (public tests), no source."""
+    label = f"test {html.escape(str(grade_id or ''))}" + (" (with hidden tests)" if hidden else "")
+    outputs = "" if hidden else "".join(_output_html(o) for o in cell.get("outputs", []))
+    return f'<div class="cell test"><div class="label">{label}</div>{outputs}</div>'
+
+
 def render_feedback(nb: Any, record: dict[str, Any], secret: set[str], show_hidden: bool) -> str:
     """HTML feedback for one executed notebook (a standalone page, everything escaped).
 
@@ -218,21 +224,25 @@ def render_feedback(nb: Any, record: dict[str, Any], secret: set[str], show_hidd
     str
         The page.
     """
+    original = nb
     nb = copy.deepcopy(nb) if show_hidden else scrub_notebook(nb, secret)
     by_id = {c["grade_id"]: c for c in record.get("cells", [])}
     parts = [f'<div class="md">{_markdown(_summary_markdown(record))}</div>']
-    for cell in nb.cells:
+    for raw, cell in zip(original.cells, nb.cells, strict=True):
         if cell.cell_type == "markdown":
             parts.append(f'<div class="cell md">{_markdown(cell.source)}</div>')
             continue
         if cell.cell_type != "code":
             parts.append(f'<div class="cell"><pre>{html.escape(cell.source)}</pre></div>')
             continue
-        outputs = "".join(_output_html(o) for o in cell.get("outputs", []))
-        parts.append(
-            f'<div class="cell"><pre class="src">{html.escape(cell.source)}</pre>{outputs}</div>'
-        )
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        if meta.get("grade") and meta.get("locked") and not show_hidden:
+            parts.append(_test_cell_html(cell, grade_id, hidden=BEGIN in raw.source))
+        else:
+            outputs = "".join(_output_html(o) for o in cell.get("outputs", []))
+            source = html.escape(cell.source)
+            parts.append(f'<div class="cell"><pre class="src">{source}</pre>{outputs}</div>')
         if grade_id in by_id:
             score = by_id[grade_id]
             bad = " bad" if score["outcome"] not in ("passed",) else ""

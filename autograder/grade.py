@@ -29,10 +29,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from autograder import checks, intake
+from autograder import checks, intake, public_lib
 from autograder.assignment import Assignment, load_assignment
 from autograder.layout import Limits, Workspace, atomic_write
 from autograder.pool import WorkerPool, default_jobs
+from autograder.runner import PUBLIC_LIB_DIR
 from autograder.sanitize import check_assignment, sanitize
 from autograder.score import CellScore, merge_outputs, score_notebook, zero_scores
 from autograder.store import ResultStore, status_of, write_csv
@@ -193,33 +194,53 @@ def sanitize_step(pending: Pending, assignment: Assignment, options: GradeOption
     pending.flags += checks.suspicious_cells(nb)
 
 
-def build_job(pending: Pending, assignment: Assignment, limits: Limits) -> dict[str, Any]:
-    """The job a worker runs: the code cells, limits and files of one submission."""
+def cell_place(meta: dict[str, Any]) -> str:
+    """Where a code cell runs: ``"judge"`` (test cells), ``"both"`` (the instructor's locked
+    set-up cells: the student's code needs their names, the tests too) or ``"student"``."""
+    locked = bool(meta.get("locked")) and not meta.get("solution")
+    if locked and meta.get("grade"):
+        return "judge"
+    return "both" if locked else "student"
+
+
+def runner_files(assignment: Assignment) -> dict[str, bytes]:
+    """The public ``course_lib`` of the assignment, as files for the submission's process."""
+    instructor = [
+        c.source
+        for c in assignment.cells
+        if c.cell_type == "code" and c.locked and not c.grade and not c.solution
+    ]
+    library = public_lib.build(instructor, set(assignment.solution_names))
+    return {f"{PUBLIC_LIB_DIR}/{path}": data for path, data in library.items()}
+
+
+def build_job(
+    pending: Pending, assignment: Assignment, limits: Limits, lib: dict[str, bytes]
+) -> dict[str, Any]:
+    """The job a worker runs: the code cells, where each runs, limits and files."""
     cells = []
     for index, cell in enumerate(pending.notebook.cells):
         if cell.cell_type != "code":
             continue
         meta = cell.metadata.get("nbgrader", {}) or {}
-        trusted = bool(meta.get("locked")) and not meta.get("solution")
         cells.append(
             {
                 "index": index,
                 "source": cell.source,
-                "trusted": trusted,
-                "test": trusted and bool(meta.get("grade")),
+                "where": cell_place(meta),
                 "label": meta.get("grade_id") or f"#{index}",
                 "timeout": limits.cell_timeout,
             }
         )
     files = dict(pending.sub.extra_files)
     files.update(assignment.files)  # the assignment's own files win, as in nbgrader
+    files.update(lib)
     return {
         "id": pending.sub.student_id,
         "cells": cells,
         "timeout": limits.cell_timeout,
         "wall_clock": limits.wall_clock,
         "output_cap": limits.output_cap,
-        "protected_names": assignment.solution_names,
         "files": [
             {"path": path, "data": base64.b64encode(data).decode("ascii")}
             for path, data in files.items()
@@ -444,6 +465,7 @@ def grade(
     finished: list[Pending] = []
     grader_errors: list[str] = []
     sandbox_info = ""
+    lib = runner_files(assignment)
     try:
         pending = intake_step(Path(submissions), assignment, workspace, options.roster)
         jobs: list[Pending] = []
@@ -468,7 +490,7 @@ def grade(
                 item.record, item.action = cached, "cached"
                 finished.append(item)
                 continue
-            item.job = build_job(item, assignment, options.limits)
+            item.job = build_job(item, assignment, options.limits, lib)
             jobs.append(item)
         progress = _progress(len(pending), options.progress, assignment.name)
         for item in finished:
@@ -483,7 +505,9 @@ def grade(
                     "duration": done.get("duration", 0.0),
                     "status": status,
                     "reason": done.get("reason"),
-                    "cells_done": done.get("cells_done"),
+                    "sandbox": done.get("mode"),
+                    "round_trips": done.get("round_trips"),
+                    "test_seconds": done.get("test_seconds"),
                 }
                 if status in ("grader_error", "sandbox_error"):
                     reason = done.get("reason") or status

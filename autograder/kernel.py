@@ -13,12 +13,9 @@ in place. It replaces a Jupyter kernel for grading, keeping what nbgrader's scor
 - a cell that runs past the per-cell timeout is interrupted and gets a ``CellTimeoutError``
   error, like nbgrader's ``Execute`` preprocessor does.
 
-The result of every cell is decided *here*, by code captured before the student's code
-existed: replacing ``sys.excepthook``, ``get_ipython().showtraceback``, ``IPython``'s
-``run_cell`` or ``AssertionError`` does not hide an exception. Instructor cells (locked and
-test cells) run with the protected modules restored (:mod:`autograder.guard`), with names
-that earlier instructor cells bound (``np``, test helpers) restored if student code rebound
-them, and without student globals that shadow builtins (``len = lambda x: 0``).
+It serves two processes: the submission's runner (:mod:`autograder.runner`) runs the
+student's notebook with it, and the judge (:mod:`autograder.judge`) runs the test cells with
+it. Nothing it records in the runner decides a score: the judge's own outputs do.
 """
 
 from __future__ import annotations
@@ -42,9 +39,6 @@ from typing import Any
 from IPython.core.displayhook import DisplayHook
 from IPython.core.formatters import PlainTextFormatter
 from IPython.core.inputtransformer2 import TransformerManager
-
-from autograder.guard import PROTECTED_PREFIXES, Guard, Snapshot
-from autograder.protocol import ChannelClosed, FrameReader, write_message
 
 #: Characters of output kept per cell; the rest is counted and dropped.
 DEFAULT_OUTPUT_CAP = 1_000_000
@@ -76,18 +70,12 @@ class CellRequest:
         Position of the cell in the notebook.
     source : str
         Its source.
-    trusted : bool
-        Instructor-written (locked or test cell): runs with protected state restored.
-    test : bool
-        A graded test cell: protected state must be unchanged when it ends.
     timeout : float
         Seconds before the cell is interrupted.
     """
 
     index: int
     source: str
-    trusted: bool = False
-    test: bool = False
     timeout: float = 30.0
 
 
@@ -222,16 +210,12 @@ class _Publisher:
 
 
 class Kernel:
-    """Run cells in one namespace with nbgrader-faithful outputs and tamper-proof results.
+    """Run cells in one namespace with nbgrader-faithful outputs.
 
     Parameters
     ----------
     shell : IPython.core.interactiveshell.InteractiveShell
-        Created in the worker before the fork; its ``user_ns`` is the cells' namespace.
-    snapshot : Snapshot
-        Protected state taken in the worker before any student code existed.
-    protected_names : set of str
-        Names the assignment asks students to define (never restored to an instructor value).
+        Created before the fork; its ``user_ns`` is the cells' namespace.
     output_cap : int
         Characters of output kept per cell.
     fd_paths : tuple of str or None
@@ -241,30 +225,24 @@ class Kernel:
     def __init__(
         self,
         shell: Any,
-        snapshot: Snapshot,
-        protected_names: set[str] | frozenset[str] = frozenset(),
         output_cap: int = DEFAULT_OUTPUT_CAP,
         fd_paths: tuple[str, str] | None = None,
     ) -> None:
         self.shell = shell
         self.ns: dict[str, Any] = shell.user_ns
-        self.guard = Guard(snapshot)
-        self.protected_names = frozenset(protected_names)
         self.output_cap = output_cap
         self.transformer = TransformerManager()
         self.plain = PlainTextFormatter()
-        self.trusted_bindings: dict[str, Any] = {}
-        self.trusted_files: set[str] = set()
         self.count = 0
         self.pid = os.getpid()
         self._armed = False
         self._fd_files = [open(p, "rb") for p in fd_paths] if fd_paths else []  # noqa: SIM115
-        # captured now: student code cannot swap what the kernel itself calls later
+        # captured now, before any cell runs
         self._getpid, self._exit, self._setitimer = os.getpid, os._exit, signal.setitimer
         self._signal = signal.signal
         self._monotonic = time.perf_counter
         # an ipykernel shows a warning once per location *per cell*: the "already shown"
-        # registries are invalidated before every cell (a stderr output costs a test its points)
+        # registries are invalidated before every cell
         self._reset_warnings = getattr(warnings, "_filters_mutated", lambda: None)
 
     # -- timeouts -----------------------------------------------------------------------
@@ -294,17 +272,9 @@ class Kernel:
         Returns
         -------
         dict
-            ``{"type": "result", "index", "outputs", "status", "ename", "evalue",
-            "duration", "tamper", "notes", "dropped"}``.
+            ``{"index", "outputs", "status", "ename", "evalue", "duration", "dropped"}``.
         """
         collector = OutputCollector(cap=self.output_cap)
-        tamper: list[str] = []
-        notes: list[str] = []
-        shadowed: dict[str, Any] = {}
-        before: dict[str, int] = {}
-        if cell.trusted:
-            tamper += self._prepare_trusted(shadowed)
-            before = {k: id(v) for k, v in self.ns.items()}
         self._install_io(collector)
         start = self._monotonic()
         error = self._execute(cell, collector)
@@ -313,64 +283,17 @@ class Kernel:
             self._exit(0)
         self._restore_io()
         self._read_fd_output(collector)
-        if cell.trusted:
-            for name, value in shadowed.items():
-                self.ns.setdefault(name, value)
-            if cell.test:
-                changed = [str(c) for c in self.guard.changes()]
-                if changed:
-                    self.guard.restore()
-                    detail = ", ".join(changed[:5])
-                    collector.error(
-                        "IntegrityError",
-                        f"protected state was modified while the test ran: {detail}",
-                        [f"IntegrityError: protected state was modified during the test: {detail}"],
-                    )
-                    tamper += [f"{c} during test cell" for c in changed]
-                    error = error or ("IntegrityError", detail)
-            else:
-                self.guard.accept()
-            self._record_trusted_bindings(before, cell)
-        else:
-            tamper += self.guard.restore()
         if collector.dropped:
             collector.truncated()
-            notes.append(f"output truncated ({collector.dropped} characters over the cap)")
         return {
-            "type": "result",
             "index": cell.index,
             "outputs": collector.outputs,
             "status": "error" if error else "ok",
             "ename": error[0] if error else None,
             "evalue": error[1] if error else None,
             "duration": duration,
-            "tamper": tamper,
-            "notes": notes,
             "dropped": collector.dropped,
         }
-
-    def _prepare_trusted(self, shadowed: dict[str, Any]) -> list[str]:
-        tamper = self.guard.restore()
-        ns = self.ns
-        if ns.get("__builtins__") is not builtins:
-            ns["__builtins__"] = builtins
-            tamper.append("__builtins__ rebound in the notebook namespace")
-        for name, value in self.trusted_bindings.items():
-            if ns.get(name, _MISSING) is not value:
-                ns[name] = value
-                tamper.append(f"'{name}' (bound by an instructor cell) was rebound by student code")
-        for name in [k for k in ns if k in _BUILTIN_NAMES and k not in self.trusted_bindings]:
-            shadowed[name] = ns.pop(name)
-        return tamper
-
-    def _record_trusted_bindings(self, before: dict[str, int], cell: CellRequest) -> None:
-        for name, value in self.ns.items():
-            if before.get(name) == id(value) or name in self.protected_names:
-                continue
-            if name.startswith("_"):
-                continue
-            if _is_trusted_object(value, self.trusted_files):
-                self.trusted_bindings[name] = value
 
     def _install_io(self, collector: OutputCollector) -> None:
         self._saved_io = (sys.stdout, sys.stderr)
@@ -422,8 +345,6 @@ class Kernel:
         try:
             source = self.transformer.transform_cell(cell.source)
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-            if cell.trusted:
-                self.trusted_files.add(filename)
             tree = ast.parse(source, filename=filename)
             flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
             last = None
@@ -461,27 +382,10 @@ class Kernel:
             return (ename, evalue)
 
 
-_MISSING = object()
-
-
 def _run_code(code: types.CodeType, ns: dict[str, Any]) -> Any:
     if code.co_flags & inspect.CO_COROUTINE:  # top-level await, as IPython allows
         return asyncio.new_event_loop().run_until_complete(eval(code, ns))
     return eval(code, ns)
-
-
-def _is_trusted_object(value: Any, trusted_files: set[str]) -> bool:
-    """Modules, and callables that come from instructor cells or protected modules."""
-    if isinstance(value, types.ModuleType):
-        return True
-    if isinstance(value, types.FunctionType) and value.__code__.co_filename in trusted_files:
-        return True
-    if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, type)):
-        module = getattr(value, "__module__", None)
-        return isinstance(module, str) and any(
-            module == p or module.startswith(p + ".") for p in PROTECTED_PREFIXES
-        )
-    return type(value).__name__ in ("ufunc", "_ArrayFunctionDispatcher")
 
 
 def _safe_str(exc: BaseException) -> str:
@@ -505,59 +409,3 @@ def _describe(etype: type, exc: BaseException, tb: Any) -> tuple[str, str, list[
     except BaseException:
         lines = [f"{ename}: {evalue}\n"]
     return ename, evalue, [line.rstrip("\n") for line in lines]
-
-
-def serve(
-    kernel: Kernel, read_fd: int, write_fd: int, limits: dict[str, Any] | None = None
-) -> None:
-    """Answer cell requests from the worker until told to stop, then exit the process.
-
-    Parameters
-    ----------
-    kernel : Kernel
-        Ready to run cells.
-    read_fd, write_fd : int
-        Pipe ends shared with the worker.
-    limits : dict, optional
-        Echoed back in the first message (for the record).
-    """
-    reader = FrameReader(read_fd)
-    write_message(write_fd, {"type": "started", "pid": os.getpid(), "limits": limits or {}})
-    while True:
-        try:
-            message = reader.read()
-        except ChannelClosed:
-            break
-        if message is None or message.get("op") != "cell":
-            break
-        cell = CellRequest(
-            index=int(message["index"]),
-            source=str(message["source"]),
-            trusted=bool(message.get("trusted")),
-            test=bool(message.get("test")),
-            timeout=float(message.get("timeout", 30.0)),
-        )
-        result = kernel.run(cell)
-        if kernel._getpid() != kernel.pid:
-            kernel._exit(0)
-        result["nonce"] = str(message.get("nonce", ""))
-        try:
-            write_message(write_fd, result)
-        except (OSError, TypeError, ValueError) as exc:
-            write_message(
-                write_fd,
-                {
-                    "type": "result",
-                    "index": cell.index,
-                    "outputs": [],
-                    "status": "error",
-                    "ename": "GraderError",
-                    "evalue": f"could not send the cell's outputs: {exc}",
-                    "duration": result.get("duration", 0.0),
-                    "tamper": result.get("tamper", []),
-                    "notes": [],
-                    "dropped": 0,
-                    "nonce": result["nonce"],
-                },
-            )
-    kernel._exit(0)

@@ -95,6 +95,9 @@ class SandboxSpec:
         Largest file the kernel may write.
     tmpfs_mb : int
         Size of the in-memory root file system (its writable ``/tmp`` included).
+    hide : tuple of str
+        Absolute directories covered by an empty read-only file system inside the root even
+        when an exposed directory contains them (the real ``course_lib`` in site-packages).
     """
 
     mode: str = "none"
@@ -107,6 +110,7 @@ class SandboxSpec:
     max_file_mb: int = 64
     tmpfs_mb: int = 256
     env: dict[str, str] = field(default_factory=dict)
+    hide: tuple[str, ...] = ()
 
 
 @functools.lru_cache(maxsize=1)
@@ -265,6 +269,10 @@ def build_root(spec: SandboxSpec, new_root: str, files_dir: str | None) -> None:
             continue
         _bind_readonly(real, new_root + real)
         covered.append(real)
+    for path in spec.hide:
+        target = new_root + os.path.realpath(path)
+        if os.path.isdir(target):
+            mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=555")
     dev = os.path.join(new_root, "dev")
     os.makedirs(dev)
     for name in DEVICES:

@@ -51,7 +51,7 @@ EXPECTATIONS: dict[str, tuple[str, str]] = {
     "larry": ("below_max", "timed out"),
     "carl": ("partial", "segmentation fault"),
     "hannah": ("below_max", "memory limit"),
-    "tom": ("blank", "tampering detected"),
+    "tom": ("blank", "suspicious code"),
     "bea": ("zero", "malformed notebook JSON"),
 }
 

@@ -35,6 +35,8 @@ CASE_NAMES = [
     "malformed", "empty", "latin1", "v3", "renamed", "ghost", "dupe", "printer", "forker",
     "exiter", "segfault", "stubborn", "looper", "hog", "wrong_ex", "deleted", "edited_test",
     "monkey", "monkey_in_call", "eq", "silencer", "forge", "snoop", "reference",
+    "inject", "chan_forge", "patch_runner", "tracer", "leak_hunt", "borrow", "mem_snoop",
+    "aa_victim",
 ]  # fmt: skip
 #: Those whose expected points are given cell by cell.
 CELL_CASE_NAMES = [
@@ -332,12 +334,13 @@ def cases(workspace: Path, secret_file: Path, port: int) -> dict[str, Case]:
             "",
             {"test_relu": 2, "test_relu_hidden": 0, "test_softmax": 2, "test_softmax_hidden": 3},
         ),
-        # a warning is a stderr output: nbgrader gives the cell zero (each cell warns anew)
+        # a warning goes to the student's process's stderr, which the judge never reads:
+        # the tests' own verdicts decide (plain nbgrader would zero the cell)
         "warns": Case(
             tree("warns", notebook(relu=warning)),
-            5,
+            10,
             "",
-            {"test_relu": 0, "test_relu_hidden": 0, "test_softmax": 2, "test_softmax_hidden": 3},
+            {"test_relu": 2, "test_relu_hidden": 3, "test_softmax": 2, "test_softmax_hidden": 3},
         ),
         "wrong": Case(tree("wrong", wrong), 0),
         # bad input
@@ -397,15 +400,17 @@ def cases(workspace: Path, secret_file: Path, port: int) -> dict[str, Case]:
             {"test_relu": 0, "test_relu_hidden": 0, "test_softmax": 2, "test_softmax_hidden": 3},
         ),
         # attacks: none may score more than "wrong" (0)
-        "monkey": Case(tree("monkey", with_cell(wrong, "relu", MONKEY)), 0, "tampering"),
+        "monkey": Case(tree("monkey", with_cell(wrong, "relu", MONKEY)), 0, "suspicious code"),
         "monkey_in_call": Case(
             tree("monkey_in_call", notebook(relu=MONKEY_IN_CALL, softmax=SOFTMAX_IDENTITY)),
             0,
-            "tampering",
+            "suspicious code",
         ),
         "eq": Case(tree("eq", with_cell(blank, "relu", EQ_OBJECT)), 0),
-        "silencer": Case(tree("silencer", with_cell(wrong, "relu", SILENCER)), 0, "tampering"),
-        "forge": Case(tree("forge", with_cell(blank, "relu", FORGE)), 0),
+        "silencer": Case(
+            tree("silencer", with_cell(wrong, "relu", SILENCER)), 0, "suspicious code"
+        ),
+        "forge": Case(tree("forge", with_cell(blank, "relu", FORGE)), 0, "channel broke"),
         "snoop": Case(
             tree("snoop", with_cell(ok, "relu", snoop(FIXTURE_ROOT, workspace, secret_file, port))),
             10,
@@ -416,9 +421,10 @@ def cases(workspace: Path, secret_file: Path, port: int) -> dict[str, Case]:
                 "reference",
                 notebook(relu="from course_lib.activations import ReLU\n\n" + RELU_OK),
             ),
-            10,
+            5,  # the import fails where the notebook runs: relu is never defined
             "reference implementation",
         ),
+        **judge_attack_cases(),
     }
 
 
@@ -450,3 +456,228 @@ def fixture_options(jobs: int, **kw) -> GradeOptions:
     """Options of the fixture runs: short timeouts, 512 MB, no progress bar."""
     limits = Limits(cell_timeout=TIMEOUT, wall_clock=60, memory_mb=512)
     return GradeOptions(jobs=jobs, limits=limits, progress=False, **kw)
+
+
+# -- attacks on the judge (the grade is decided outside the student's process) --------------
+#: A string only the victim's notebook holds; no other submission may ever see it.
+VICTIM_CANARY = "VICTIM_SECRET_c0ffee"
+
+#: Inject results into the student's own output machinery from a function the tests call.
+INJECT = """\
+import sys
+from IPython import get_ipython
+from IPython.display import display
+
+def relu(x):
+    display(10)
+    get_ipython().display_pub.publish({"text/plain": "10"})
+    sys.displayhook(10)
+    print("10")
+    return x
+"""
+
+#: Find the channel among the descriptors and forge answers, from a cell and from a call.
+CHANNEL_FORGE = """\
+import json, os, stat, struct
+_o = __import__("o" + "s")
+def _sockets():
+    for name in _o.listdir("/proc/self/fd"):
+        try:
+            if stat.S_ISSOCK(_o.fstat(int(name)).st_mode):
+                yield int(name)
+        except OSError:
+            pass
+def _forge(rid):
+    header = {"k": "rep", "id": rid, "v": {"t": "c", "v": True}, "sync": []}
+    text = json.dumps({**header, "bufs": []}).encode()
+    return struct.pack(">I", len(text)) + text
+for fd in _sockets():
+    for rid in range(1, 400):
+        try:
+            _o.write(fd, _forge(rid))
+        except OSError:
+            pass
+
+def relu(x):
+    for fd in _sockets():
+        for rid in range(1, 4000):
+            try:
+                _o.write(fd, _forge(rid))
+            except OSError:
+                pass
+    return x
+"""
+
+#: Rewrite the runner's own request handlers (obfuscated names) so every answer is "right".
+PATCH_RUNNER = """\
+import sys
+_m = sys.modules["auto" + "grader." + "re" + "mote"]
+_h = getattr(_m, "_HAN" + "DLERS")
+for _k in list(_h):
+    _h[_k] = lambda peer, *a: True
+setattr(getattr(_m, "Pe" + "er"), "serve", lambda self, h, b: None)
+
+def relu(x):
+    return x
+"""
+
+#: Trace hooks and frame walking: rewrite the caller's arrays and the test's locals.
+TRACER = """\
+import sys, threading
+def _tracer(frame, event, arg):
+    for key in ("expected", "out", "x", "x_copy"):
+        if key in frame.f_locals:
+            frame.f_locals[key] = None
+    return _tracer
+sys.settrace(_tracer)
+threading.settrace(_tracer)
+
+def relu(x):
+    frame = sys._getframe()
+    while frame is not None:
+        for value in list(frame.f_locals.values()):
+            if hasattr(value, "fill"):
+                try:
+                    value.fill(0.0)
+                except Exception:
+                    pass
+        frame = frame.f_back
+    try:
+        raise RuntimeError("walk")
+    except RuntimeError as exc:
+        tb = exc.__traceback__
+        while tb is not None:
+            tb.tb_frame.f_globals.setdefault("np", None)
+            tb = tb.tb_next
+    return x
+"""
+
+#: Hunt for the hidden tests: linecache, every string in memory, /proc/self/mem.
+LEAK_HUNT = """\
+import gc, linecache, re, sys
+_found = []
+def _hunt(where):
+    for name, entry in list(linecache.cache.items()):
+        _found.append(f"{where} linecache {name}: " + "".join(entry[2])[:2000])
+    for obj in gc.get_objects():
+        if isinstance(obj, str) and "HID" + "DEN" in obj:
+            _found.append(f"{where} gc: " + obj[:200])
+    try:
+        with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+            for line in maps:
+                lo, hi = (int(v, 16) for v in line.split()[0].split("-"))
+                if "r" not in line.split()[1] or hi - lo > 2**28:
+                    continue
+                try:
+                    mem.seek(lo)
+                    chunk = mem.read(hi - lo)
+                except (OSError, ValueError, OverflowError):
+                    continue
+                for hit in re.finditer(b"HID" + rb"DEN_[A-Z]+_[0-9a-f]{4}", chunk):
+                    _found.append(f"{where} mem: " + hit.group().decode())
+    except OSError as exc:
+        _found.append(f"{where} no /proc/self/mem: {exc}")
+_hunt("cell")
+print("\\n".join(_found)[-5000:])
+
+def relu(x):
+    _hunt("call")
+    print("\\n".join(_found)[-5000:])
+    sys.stderr.write("\\n".join(_found)[-5000:])
+    return x
+"""
+
+#: Borrow the reference implementation without importing it by name.
+BORROW = """\
+import importlib.util, os, sys
+def _find(name):
+    todo = [object]
+    while todo:
+        cls = todo.pop()
+        if cls.__name__ == name and "course" in (cls.__module__ or ""):
+            return cls
+        try:
+            todo.extend(type.__subclasses__(cls))
+        except TypeError:
+            pass
+    bases = sys.path + [os.getcwd(), "/root", "/tmp"]
+    for base in bases:
+        path = os.path.join(base, "course_lib", "activations.py")
+        if os.path.isfile(path):
+            spec = importlib.util.spec_from_file_location("x_act", path)
+            try:
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                return getattr(module, name)
+            except Exception:
+                continue
+    return None
+
+_ReLU, _Softmax = _find("ReLU"), _find("Softmax")
+print("borrowed:", _ReLU, _Softmax)
+
+def relu(x):
+    return _ReLU().forward(x) if _ReLU else x
+
+def softmax(z):
+    return _Softmax().forward(z) if _Softmax else z
+"""
+
+#: Read another student's data from this process's memory and the rest of /proc.
+MEMORY_SNOOP = """\
+import os, re
+_hits = []
+for pid in ["self"] + [p for p in os.listdir("/proc") if p.isdigit()]:
+    try:
+        with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+            for line in maps:
+                lo, hi = (int(v, 16) for v in line.split()[0].split("-"))
+                if "r" not in line.split()[1] or hi - lo > 2**28:
+                    continue
+                try:
+                    mem.seek(lo)
+                    chunk = mem.read(hi - lo)
+                except (OSError, ValueError, OverflowError):
+                    continue
+                pattern = b"VICTIM" + rb"_SECRET_[0-9a-f]+|HIDDEN" + rb"_CANARY_[0-9a-f]+"
+                for hit in re.finditer(pattern, chunk):
+                    _hits.append(f"{pid}: " + hit.group().decode())
+    except OSError:
+        pass
+print("hits:", sorted(set(_hits)))
+"""
+
+#: Attack id -> (source of a cell after ``relu``, which functions stay stubs/wrong).
+JUDGE_ATTACKS = {
+    "inject": INJECT,
+    "chan_forge": CHANNEL_FORGE,
+    "patch_runner": PATCH_RUNNER,
+    "tracer": TRACER,
+    "leak_hunt": LEAK_HUNT,
+    "borrow": BORROW,
+    "mem_snoop": MEMORY_SNOOP,
+}
+
+
+#: What the status column says of each attack (the static scan, or what happened).
+JUDGE_ATTACK_REASONS = {
+    "inject": "",
+    "chan_forge": "suspicious code",
+    "patch_runner": "time limit",
+    "tracer": "suspicious code",
+    "leak_hunt": "suspicious code",
+    "borrow": "suspicious code",
+    "mem_snoop": "",
+}
+
+
+def judge_attack_cases() -> dict[str, Case]:
+    """Submissions that attack the judge; each must score what a wrong notebook scores (0)."""
+    wrong = notebook(relu=RELU_IDENTITY, softmax=SOFTMAX_IDENTITY)
+    out = {
+        name: Case(tree(name, with_cell(wrong, "relu", source)), 0, JUDGE_ATTACK_REASONS[name])
+        for name, source in JUDGE_ATTACKS.items()
+    }
+    victim = notebook(relu=f"# {VICTIM_CANARY}\n{RELU_OK}")
+    out["aa_victim"] = Case(tree("aa_victim", victim), 10)
+    return out

@@ -39,19 +39,14 @@ def test_attack_gains_nothing(fx_graded, student):
     assert fx_graded.records[student]["total"] <= honest_wrong
 
 
-def test_monkeypatching_is_detected_and_undone(fx_graded):
-    record = fx_graded.records["monkey"]
-    assert "tampering detected and undone" in record["status"]
-    tamper = " ".join(record["tamper"])
-    assert "numpy.allclose replaced" in tamper
-    assert "builtins.abs replaced" in tamper
-    assert "'rel_error'" in tamper  # the rebinding of a name the tests use
-
-
-def test_patching_from_inside_a_tested_function_fails_the_test(fx_graded):
-    cells = {c["grade_id"]: c for c in fx_graded.records["monkey_in_call"]["cells"]}
-    assert cells["test_relu"]["ename"] == "IntegrityError"
-    assert "numpy.allclose" in cells["test_relu"]["evalue"]
+def test_patching_the_students_own_process_changes_nothing(fx_graded):
+    """numpy, builtins and the test helpers patched in the student's process (from a cell
+    and from inside a tested call): the tests run in the judge, whose numpy is untouched."""
+    for student in ("monkey", "monkey_in_call"):
+        cells = {c["grade_id"]: c for c in fx_graded.records[student]["cells"]}
+        assert cells["test_relu"]["ename"] == "AssertionError"
+        assert "relu(x) gave" in cells["test_relu"]["evalue"]
+    assert fx_graded.records["monkey"]["tamper"] == []
 
 
 def test_silenced_errors_still_count(fx_graded):
@@ -59,7 +54,7 @@ def test_silenced_errors_still_count(fx_graded):
     assert record["total"] == 0
     failed = [c for c in record["cells"] if c["outcome"] in ("failed", "error")]
     assert len(failed) == 4
-    assert "builtins.AssertionError replaced" in " ".join(record["tamper"])
+    assert all(c["ename"] == "AssertionError" for c in failed)
 
 
 def test_snooping_reads_and_writes_nothing(fx_graded):
@@ -113,7 +108,8 @@ def test_feedback_has_no_hidden_tests(fx_graded):
         for line in secret:
             assert html.escape(line, quote=False) not in text, (page, line)
     full = fx_graded.workspace.feedback_path("fx_basics", "full").read_text()
-    assert "relu returned shape" in full  # public tests are shown
+    assert "test test_relu" in full  # each test is named, with its verdict
+    assert "out = np.asarray(relu(x)" not in full  # never its source
     assert "10 / 10" in full
     broken = fx_graded.workspace.feedback_path("fx_basics", "malformed").read_text()
     assert "malformed notebook JSON" in broken

@@ -17,7 +17,7 @@ from autograder.layout import Workspace
 pytestmark = pytest.mark.xdist_group("autograder")
 
 #: Ordinary submissions (no attacks, no crashes) on which stock nbgrader is the reference.
-ORDINARY = ["full", "unstable", "mutates", "warns", "deleted"]
+ORDINARY = ["full", "unstable", "mutates", "deleted"]
 
 
 def _cell_scores(records) -> dict[str, dict[str, float]]:
@@ -52,7 +52,7 @@ def fx_nbgrader(fx_graded, tmp_path_factory):
     """Stock ``nbgrader autograde`` (serial, a kernel per notebook) on some of the class."""
     from autograder.nbgrader_run import autograde
 
-    names = [*ORDINARY, "monkey"]
+    names = [*ORDINARY, "monkey", "warns"]
     submissions = {s: fx_graded.workspace.submitted_path("fx_basics", s) for s in names}
     course = tmp_path_factory.mktemp("nbgrader") / "course"
     reference = autograde(ag_cases.FIXTURE_ROOT, "fx_basics", submissions, course, TIMEOUT)
@@ -68,6 +68,10 @@ def test_matches_nbgrader_autograde(fx_graded, fx_nbgrader):
         assert ours[student] == reference.scores[student], student
     assert sum(reference.scores["monkey"].values()) > 0
     assert sum(ours["monkey"].values()) == 0
+    # a warning from the student's code zeroes nbgrader's cell (stderr); the judge never reads
+    # the student's stderr and judges the results: the correct relu keeps its points
+    assert reference.scores["warns"]["test_relu"] == 0
+    assert fx_graded.records["warns"]["total"] == 10
 
 
 @pytest.mark.slow

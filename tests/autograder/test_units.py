@@ -1,11 +1,9 @@
-"""Unit tests of the pieces that need no worker: intake, guard, protocol, checks, store."""
+"""Unit tests of the pieces that need no worker: intake, protocol, checks, store."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import zipfile
 
 import ag_cases
@@ -71,34 +69,6 @@ def test_safe_student_ids():
     assert intake.safe_student_id("../../etc/passwd") == "etc_passwd"
     assert intake.safe_student_id("Zoë O'Neil") == "Zo_O_Neil"
     assert intake.safe_student_id("///") == "unknown"
-
-
-def test_guard_detects_and_restores(tmp_path):
-    code = """
-import numpy as np, builtins, sys
-import course_lib.gradcheck as gc
-from autograder.guard import Guard, take_snapshot
-guard = Guard(take_snapshot())
-import numpy.fft  # a submodule imported later is benign
-orig_allclose, orig_len = np.allclose, builtins.len
-np.allclose = lambda *a, **k: True
-builtins.len = lambda x: 0
-gc.rel_error.__code__ = (lambda a, b: 0.0).__code__
-changes = sorted(str(c) for c in guard.changes())
-undone = guard.restore()
-assert np.allclose is orig_allclose and builtins.len is orig_len
-assert gc.rel_error(np.ones(2), np.zeros(2)) > 0
-assert guard.changes() == []
-print(changes)
-"""
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    changes = proc.stdout.strip()
-    assert "numpy.allclose replaced" in changes
-    assert "builtins.len replaced" in changes
-    assert "course_lib.gradcheck.rel_error (code) replaced" in changes
-    assert "fft" not in changes
 
 
 def test_protocol_rejects_oversized_and_garbage_frames():
