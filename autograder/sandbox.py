@@ -333,7 +333,9 @@ def apply_limits(spec: SandboxSpec, baseline: int) -> None:
         resource.RLIMIT_CORE: 0,
         resource.RLIMIT_NOFILE: 256,
     }
-    if spec.mode == "root":
+    if spec.mode in ("root", "userns"):
+        # counted per user namespace since Linux 5.14: in `userns` mode this bounds the
+        # sandbox's own processes (its uid 0 has no capability of the initial namespace)
         limits[resource.RLIMIT_NPROC] = spec.max_processes
     for which, value in limits.items():
         soft, hard = resource.getrlimit(which)

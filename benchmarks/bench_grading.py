@@ -88,7 +88,54 @@ def run_course_grade(folder: Path, jobs: int) -> tuple[float, dict[str, dict[str
     for path in sorted((workspace / "results" / EXERCISE).glob("*.json")):
         record = json.loads(path.read_text())
         scores[record["student_id"]] = {c["grade_id"]: c["points"] for c in record["cells"]}
+        TRIPS.append(record.get("run", {}).get("round_trips") or 0)
     return seconds, scores
+
+
+#: Judge round trips per submission, filled by :func:`run_course_grade`.
+TRIPS: list[int] = []
+
+
+def channel_round_trip(calls: int = 2000) -> dict[str, float]:
+    """Median seconds of one judge -> runner round trip (a call with a (16, 9) array, and an
+    attribute read), between two processes on the judge's own channel."""
+    import socket
+    import statistics
+
+    import numpy as np
+
+    from autograder import remote, wire
+
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # the "runner": serves a namespace holding one function and one object
+        ours.close()
+        peer = remote.Peer(wire.FrameSocket(theirs), "r")
+        space = {"double": lambda x: 2.0 * x, "layer": type("Layer", (), {"width": 9})()}
+        peer.handlers["lookup"] = lambda _, names: {n: space[n] for n in names}
+        while True:
+            try:
+                header, buffers = peer.channel.recv(None)
+            except wire.WireError:
+                os._exit(0)
+            peer.serve(header, buffers)
+    theirs.close()
+    peer = remote.Peer(wire.FrameSocket(ours), "j", remote.JudgePolicy(), guarded=True)
+    names = peer.request("lookup", ["double", "layer"])
+    double, layer = names["double"], names["layer"]
+    x = np.random.default_rng(0).standard_normal((16, 9))
+    timings: dict[str, list[float]] = {"call (16, 9) array": [], "attribute read": []}
+    for _ in range(calls):
+        start = time.perf_counter()
+        double(x)
+        timings["call (16, 9) array"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        layer.width  # noqa: B018 - the read is what is timed
+        timings["attribute read"].append(time.perf_counter() - start)
+        peer.release()
+    ours.close()
+    os.waitpid(pid, 0)
+    return {k: statistics.median(v) for k, v in timings.items()}
 
 
 def run_nbgrader(folder: Path) -> tuple[float, dict[str, dict[str, float]]]:
@@ -131,12 +178,15 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(folder, ignore_errors=True)
     mismatches = sorted(s for s in kinds if ours.get(s) != theirs.get(s))
     ratio = theirs_s / ours_s
+    trip = channel_round_trip()
     figures = {
         "submissions": args.n,
         "jobs": args.jobs,
         "course_grade_s": round(ours_s, 1),
         "nbgrader_autograde_s": round(theirs_s, 1),
         "speedup": round(ratio, 2),
+        "judge_round_trips_per_submission_median": sorted(TRIPS)[len(TRIPS) // 2] if TRIPS else 0,
+        "round_trip_median_us": {k: round(v * 1e6, 1) for k, v in trip.items()},
         "identical_scores": not mismatches,
         "mismatches": mismatches,
         "cpus": os.cpu_count(),
@@ -155,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{'yes' if not mismatches else 'NO ' + ', '.join(mismatches)}; "
         f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} before, "
         f"{load_after[0]:.1f} after"
+    )
+    median_trips = figures["judge_round_trips_per_submission_median"]
+    print(
+        f"judge round trips per submission (median): {median_trips}; one round trip: "
+        + ", ".join(f"{k} {v * 1e6:.0f} µs" for k, v in trip.items())
+        + f" (about {median_trips * trip['call (16, 9) array']:.2f} s per submission)"
     )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n")

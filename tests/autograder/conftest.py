@@ -68,6 +68,7 @@ def fx_graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
         else:
             os.environ[SECRET_ENV] = old
     records = {r["student_id"]: r for r in run.records}
+    _SANDBOX_SEEN.append(run.sandbox)
     return Graded(workspace, run, records, cases, folder, base, secret_file)
 
 
@@ -83,3 +84,12 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory):
     limits = Limits(cell_timeout=8, wall_clock=90, memory_mb=512)
     result = run_demo(root, workspace, jobs=2, limits=limits, progress=False, echo=lambda _: None)
     return workspace, result
+
+
+_SANDBOX_SEEN: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    """Say which sandbox mode graded the fixture class (CI runs as root and as a user)."""
+    for line in dict.fromkeys(_SANDBOX_SEEN):
+        terminalreporter.write_line(f"autograder sandbox: {line}")
