@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def fx_graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
         else:
             os.environ[SECRET_ENV] = old
     records = {r["student_id"]: r for r in run.records}
-    _SANDBOX_SEEN.append(run.sandbox)
+    _SANDBOX_NOTE.write_text(f"{run.sandbox} (uid {os.getuid()})\n")
     return Graded(workspace, run, records, cases, folder, base, secret_file)
 
 
@@ -86,10 +87,15 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory):
     return workspace, result
 
 
-_SANDBOX_SEEN: list[str] = []
+#: Where the (xdist worker's) fixture notes the sandbox it graded with, for the summary.
+_SANDBOX_NOTE = Path(tempfile.gettempdir()) / f"course-autograder-sandbox-{os.getuid()}.txt"
+
+
+def pytest_sessionstart(session):  # noqa: ARG001
+    _SANDBOX_NOTE.unlink(missing_ok=True)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
     """Say which sandbox mode graded the fixture class (CI runs as root and as a user)."""
-    for line in dict.fromkeys(_SANDBOX_SEEN):
-        terminalreporter.write_line(f"autograder sandbox: {line}")
+    if _SANDBOX_NOTE.is_file() and not hasattr(config, "workerinput"):
+        terminalreporter.write_line(f"autograder sandbox: {_SANDBOX_NOTE.read_text().strip()}")
