@@ -3,8 +3,10 @@
 Two groups of tests:
 
 - static checks (fast): every notebook in ``lectures/`` is stored without outputs or execution
-  counts, states its learning goals at the top, imports ``course_lib``, and each part (01-08)
-  ends with a ``quiz(topic=...)`` call on a real quiz topic; links between notebooks resolve;
+  counts, states its learning goals at the top, imports ``course_lib``, and keeps its code cells
+  short; each part ``NN`` ends with ``quiz(topic=TOPICS[NN - 1])`` (one topic per part; parts
+  beyond the last topic end with a review quiz) and links to the course map and to its previous
+  and next part; the course map links every part that exists; links between notebooks resolve;
 - execution (``slow``): each notebook runs in a fresh kernel (nbclient, as
   :func:`autograder.site.execute_notebook` does for the HTML site) without an error output,
   without a warning or anything else on stderr, and all of them together within
@@ -30,8 +32,18 @@ from course_lib.quiz import TOPICS
 ROOT = Path(__file__).resolve().parents[2]
 LECTURES = ROOT / "lectures"
 NOTEBOOKS = sorted(LECTURES.glob("*.ipynb"))
-PARTS = [p for p in NOTEBOOKS if re.match(r"0[1-8]_", p.name)]
+#: Lecture parts: ``NN_topic.ipynb`` with ``NN >= 01`` (``00_index.ipynb`` is the course map).
+PARTS = [p for p in NOTEBOOKS if re.match(r"\d\d_", p.name) and int(p.name[:2]) >= 1]
 INDEX = LECTURES / "00_index.ipynb"
+#: The parts every edition of the course has; more (e.g. 09) may follow them.
+MIN_PARTS = 8
+#: No code cell of a lecture may be longer than this many lines (helpers live in course_lib).
+MAX_CELL_LINES = 30
+#: Parts whose code cells are all at most 20 lines long, like short d2l-style cells.
+SHORT_CELL_PARTS = ("00", "01", "02", "03", "04")
+SHORT_CELL_LINES = 20
+#: Across the whole series, at most this many code cells may be longer than SHORT_CELL_LINES.
+MAX_LONG_CELLS = 5
 
 #: Seconds all lectures together may take to execute, kernel starts included (2 cores).
 TIME_BUDGET = 90.0
@@ -40,6 +52,7 @@ CELL_TIMEOUT = 120
 
 _IMPORTS_COURSE_LIB = re.compile(r"^\s*(from|import)\s+course_lib\b", re.MULTILINE)
 _QUIZ_CALL = re.compile(r"""\bquiz\(\s*topic\s*=\s*(["'])(.+?)\1""")
+_ANY_QUIZ_CALL = re.compile(r"\bquiz\(")
 _NOTEBOOK_LINK = re.compile(r"\]\((?:\./)?([^)\s/#]+\.ipynb)(?:#[^)\s]*)?\)")
 
 _executed: dict[str, tuple[nbformat.NotebookNode, float]] = {}
@@ -60,11 +73,15 @@ def _code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
 # ------------------------------------------------------------------------------------------------
 # static checks
 # ------------------------------------------------------------------------------------------------
-def test_all_eight_parts_and_the_index_exist() -> None:
-    numbers = sorted(int(p.name[:2]) for p in PARTS)
-    assert numbers == list(range(1, 9)), (
-        f"expected one notebook per part 01..08 in {LECTURES}, found parts {numbers} "
-        f"({[p.name for p in PARTS]})"
+def _number(path: Path) -> int:
+    return int(path.name[:2])
+
+
+def test_parts_are_numbered_consecutively_and_the_index_exists() -> None:
+    numbers = sorted(_number(p) for p in PARTS)
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= MIN_PARTS, (
+        f"expected parts 01..NN (at least {MIN_PARTS:02d}) in {LECTURES} without gaps or "
+        f"repeats, found parts {numbers} ({[p.name for p in PARTS]})"
     )
     assert INDEX.is_file(), f"the course map {INDEX.name} is missing"
 
@@ -111,17 +128,73 @@ def test_notebook_imports_course_lib(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", PARTS, ids=_ids(PARTS))
-def test_part_ends_with_a_quiz_on_a_real_topic(path: Path) -> None:
+def test_part_ends_with_a_quiz_on_its_own_topic(path: Path) -> None:
+    """Part NN ends with ``quiz(topic=TOPICS[NN - 1])``: one topic per part, none shared.
+
+    Parts after the last topic (a closing part) end with some quiz, e.g. an adaptive review.
+    """
     cells = _code_cells(_read(path))
     assert cells, f"{path.name}: no code cells"
     last = cells[-1].source
+    n = _number(path)
+    if n > len(TOPICS):
+        assert _ANY_QUIZ_CALL.search(last), (
+            f"{path.name}: the last code cell should call quiz(...) (a review, e.g. "
+            f"quiz(adaptive=True, n=10)); it is:\n{last}"
+        )
+        return
     m = _QUIZ_CALL.search(last)
     assert m, (
-        f"{path.name}: the last code cell should call quiz(topic=...) "
+        f"{path.name}: the last code cell should call quiz(topic={TOPICS[n - 1]!r}) "
         f"(from course_lib.quiz import quiz); it is:\n{last}"
     )
-    assert m.group(2).lower() in TOPICS, (
-        f"{path.name}: quiz topic {m.group(2)!r} is not one of {TOPICS}"
+    assert m.group(2) == TOPICS[n - 1], (
+        f"{path.name}: part {n:02d} asks quiz topic {m.group(2)!r}, but its topic is "
+        f"{TOPICS[n - 1]!r} (course_lib.quiz.TOPICS[{n - 1}]; one topic per part, in order)"
+    )
+
+
+@pytest.mark.parametrize("path", PARTS, ids=_ids(PARTS))
+def test_part_links_to_the_map_and_its_neighbours(path: Path) -> None:
+    """The top of part NN links to the course map and to parts NN-1 and NN+1 (where they exist)."""
+    nb = _read(path)
+    top = "\n".join(c.source for c in nb.cells[:2] if c.cell_type == "markdown")
+    linked = set(_NOTEBOOK_LINK.findall(top))
+    by_number = {_number(p): p.name for p in PARTS}
+    n = _number(path)
+    wanted = {INDEX.name} | {by_number[k] for k in (n - 1, n + 1) if k in by_number}
+    missing = sorted(wanted - linked)
+    assert not missing, (
+        f"{path.name}: the first cells should link to {sorted(wanted)} (previous part, course "
+        f"map, next part); missing {missing}"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_code_cells_are_short(path: Path) -> None:
+    """Each code cell shows one idea: drawing and experiment plumbing lives in course_lib."""
+    limit = SHORT_CELL_LINES if path.name[:2] in SHORT_CELL_PARTS else MAX_CELL_LINES
+    long = {
+        i: len(c.source.strip().splitlines())
+        for i, c in enumerate(_read(path).cells)
+        if c.cell_type == "code" and len(c.source.strip().splitlines()) > limit
+    }
+    assert not long, (
+        f"{path.name}: code cells longer than {limit} lines (cell index: lines): {long}; move "
+        "helpers into course_lib.lecture_aids and keep one idea per cell"
+    )
+
+
+def test_few_code_cells_over_twenty_lines_across_the_series() -> None:
+    long = [
+        f"{path.name} cell {i} ({len(c.source.strip().splitlines())} lines)"
+        for path in NOTEBOOKS
+        for i, c in enumerate(_read(path).cells)
+        if c.cell_type == "code" and len(c.source.strip().splitlines()) > SHORT_CELL_LINES
+    ]
+    assert len(long) <= MAX_LONG_CELLS, (
+        f"{len(long)} code cells are longer than {SHORT_CELL_LINES} lines, at most "
+        f"{MAX_LONG_CELLS} may be: {long}"
     )
 
 
@@ -139,6 +212,7 @@ def test_links_between_notebooks_resolve(path: Path) -> None:
 
 
 def test_index_links_every_part() -> None:
+    """The course map links every ``NN_*.ipynb`` part that exists (new parts included)."""
     nb = _read(INDEX)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     linked = set(_NOTEBOOK_LINK.findall(text))
