@@ -76,7 +76,7 @@ def suspicious_constructs(source: str) -> list[str]:
     """
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     found: list[str] = []
     for node in ast.walk(tree):
@@ -148,7 +148,7 @@ def _fallback_reference_imports(nb: Any, package: str = "course_lib") -> list[st
             continue
         try:
             tree = ast.parse(_source(cell))
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in ast.walk(tree):
             names: list[str] = []

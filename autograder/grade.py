@@ -343,13 +343,13 @@ def make_record(
 
 
 def store_step(
-    store: ResultStore, pending: Pending, record: dict[str, Any], workspace: Workspace
+    store: ResultStore, pending: Pending, record: dict[str, Any], workspace: Workspace | None
 ) -> dict[str, Any]:
     """Save the record (never losing an earlier grade) and the executed notebook."""
     action, stored = store.save(record)
     pending.action = "kept" if action == "kept" else "graded"
     pending.record = stored
-    if action == "saved" and pending.notebook is not None and record.get("graded"):
+    if action == "saved" and workspace and pending.notebook is not None and record.get("graded"):
         import nbformat
 
         atomic_write(
@@ -470,28 +470,15 @@ def grade(
         pending = intake_step(Path(submissions), assignment, workspace, options.roster)
         jobs: list[Pending] = []
         for item in pending:
-            release_check_step(item, assignment)
-            sanitize_step(item, assignment, options)
-            sub = item.sub
-            if sub.problem or item.notebook is None:
-                record = make_record(
-                    item,
-                    assignment,
-                    options,
-                    zero_scores(assignment),
-                    graded=False,
-                    problem=sub.problem or "no notebook",
-                )
-                store_step(store, item, record, workspace)
+            try:
+                job = _prepare(item, assignment, options, store, lib)
+            except Exception as exc:  # one malformed submission never stops the batch
+                _record_failure(store, item, assignment, options, workspace, "preparing", exc)
+                job = None
+            if job is None:
                 finished.append(item)
-                continue
-            cached = None if options.force else _cached(store, item, assignment, options.limits)
-            if cached is not None:
-                item.record, item.action = cached, "cached"
-                finished.append(item)
-                continue
-            item.job = build_job(item, assignment, options.limits, lib)
-            jobs.append(item)
+            else:
+                jobs.append(item)
         progress = _progress(len(pending), options.progress, assignment.name)
         for item in finished:
             progress.update(item)
@@ -500,31 +487,10 @@ def grade(
             sandbox_info = pool_sandbox_description(pool)
 
             def on_done(item: Pending, done: dict[str, Any]) -> None:
-                status = done.get("status")
-                run = {
-                    "duration": done.get("duration", 0.0),
-                    "status": status,
-                    "reason": done.get("reason"),
-                    "sandbox": done.get("mode"),
-                    "round_trips": done.get("round_trips"),
-                    "test_seconds": done.get("test_seconds"),
-                }
-                if status in ("grader_error", "sandbox_error"):
-                    reason = done.get("reason") or status
-                    grader_errors.append(f"{item.sub.student_id}: {reason}")
-                    record = make_record(
-                        item,
-                        assignment,
-                        options,
-                        zero_scores(assignment),
-                        graded=False,
-                        problem=f"not graded, grader failure: {reason}",
-                        run=run,
-                    )
-                else:
-                    scores, _ = score_step(item, assignment, done)
-                    record = make_record(item, assignment, options, scores, graded=True, run=run)
-                store_step(store, item, record, workspace)
+                try:
+                    _finish(item, done, assignment, options, store, workspace, grader_errors)
+                except Exception as exc:  # a result that cannot be scored is that student's
+                    _record_failure(store, item, assignment, options, workspace, "scoring", exc)
                 progress.update(item)
                 finished.append(item)
 
@@ -546,6 +512,98 @@ def grade(
         duration=time.monotonic() - started,
         warnings=list(assignment.warnings),
     )
+
+
+def _prepare(
+    item: Pending,
+    assignment: Assignment,
+    options: GradeOptions,
+    store: ResultStore,
+    lib: dict[str, bytes],
+) -> dict[str, Any] | None:
+    """Release check, sanitize and the job; None when there is nothing to execute."""
+    release_check_step(item, assignment)
+    sanitize_step(item, assignment, options)
+    sub = item.sub
+    if sub.problem or item.notebook is None:
+        problem = sub.problem or "no notebook"
+        record = make_record(
+            item, assignment, options, zero_scores(assignment), graded=False, problem=problem
+        )
+        store_step(store, item, record, None)
+        return None
+    cached = None if options.force else _cached(store, item, assignment, options.limits)
+    if cached is not None:
+        item.record, item.action = cached, "cached"
+        return None
+    item.job = build_job(item, assignment, options.limits, lib)
+    return item.job
+
+
+def _finish(
+    item: Pending,
+    done: dict[str, Any],
+    assignment: Assignment,
+    options: GradeOptions,
+    store: ResultStore,
+    workspace: Workspace,
+    grader_errors: list[str],
+) -> None:
+    """Score a finished job and record it."""
+    status = done.get("status")
+    run = {
+        "duration": done.get("duration", 0.0),
+        "status": status,
+        "reason": done.get("reason"),
+        "sandbox": done.get("mode"),
+        "round_trips": done.get("round_trips"),
+        "test_seconds": done.get("test_seconds"),
+    }
+    if status in ("grader_error", "sandbox_error"):
+        reason = done.get("reason") or status
+        grader_errors.append(f"{item.sub.student_id}: {reason}")
+        record = make_record(
+            item,
+            assignment,
+            options,
+            zero_scores(assignment),
+            graded=False,
+            problem=f"not graded, grader failure: {reason}",
+            run=run,
+        )
+    else:
+        scores, _ = score_step(item, assignment, done)
+        record = make_record(item, assignment, options, scores, graded=True, run=run)
+    store_step(store, item, record, workspace)
+
+
+def _record_failure(
+    store: ResultStore,
+    item: Pending,
+    assignment: Assignment,
+    options: GradeOptions,
+    workspace: Workspace,
+    stage: str,
+    exc: Exception,
+) -> None:
+    """Record an exception while handling one submission as that submission's reason.
+
+    The traceback goes to the workspace's log for the instructor; the batch goes on.
+    """
+    import traceback
+
+    workspace.logs_dir.mkdir(parents=True, exist_ok=True)
+    with open(workspace.logs_dir / "submission-errors.log", "a", encoding="utf-8") as log:
+        log.write(f"--- {item.sub.student_id} ({stage})\n{traceback.format_exc()}\n")
+    detail = f"{type(exc).__name__}: {exc}"[:300]
+    problem = f"could not be processed while {stage}: {detail}"
+    record = make_record(
+        item, assignment, options, zero_scores(assignment), graded=False, problem=problem
+    )
+    try:
+        store_step(store, item, record, None)
+    except Exception:  # the store keeps an earlier grade; the record is at least in memory
+        item.record = record
 
 
 def _make_pool(

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -39,6 +42,8 @@ MAX_ZIP_MEMBERS = 20_000
 _CANVAS = re.compile(r"^(?P<name>.+?)(?P<late>_LATE)?_(?P<uid>\d+)_(?:\d+_)?(?P<file>.+)$")
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_\w*?_?$")
 _IGNORED = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db"}
+#: Left in place of a zip member that could not be extracted (its student gets the reason).
+CORRUPT_SUFFIX = ".corrupt-in-zip"
 
 
 class IntakeError(ValueError):
@@ -71,6 +76,10 @@ class Submission:
         Oddities worth the instructor's attention (it is still graded).
     extra_files : dict
         Other files submitted beside the notebook: relative path -> bytes.
+    mtime : float
+        The file's modification time (for picking the newest of duplicates).
+    display_name : str or None
+        The LMS display name, when the id came from a Canvas or Moodle export.
     """
 
     student_id: str
@@ -84,6 +93,7 @@ class Submission:
     flags: list[str] = field(default_factory=list)
     extra_files: dict[str, bytes] = field(default_factory=dict)
     mtime: float = 0.0
+    display_name: str | None = None
 
 
 def safe_student_id(raw: str) -> str:
@@ -148,8 +158,14 @@ def extract_zip(archive: Path, destination: Path) -> Path:
                 continue
             target = destination.joinpath(*parts)
             target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(member) as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+            try:
+                with zf.open(member) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError):
+                # a corrupt member is its student's problem: the others are still extracted
+                target.unlink(missing_ok=True)
+                target.with_name(target.name + CORRUPT_SUFFIX).write_bytes(b"")
+                continue
             stamp = datetime(*member.date_time).timestamp()
             os.utime(target, (stamp, stamp))
     folder = destination
@@ -173,12 +189,50 @@ def _parse_timestamp(text: str) -> datetime | None:
     return stamp.astimezone(UTC)
 
 
+def special_file(path: Path) -> str | None:
+    """Why ``path`` must not be read (a symbolic link, a device, a FIFO...), or None.
+
+    Uses ``lstat``: a link is never followed, so a link to ``solutions/`` or to a
+    classmate's folder is reported, not copied into the sandbox.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link (not followed)"
+    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+        return None
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"{kind} (not read)"
+
+
+def _walk_files(folder: Path) -> tuple[list[Path], list[str]]:
+    """Regular files under ``folder`` (links and special files reported, never followed)."""
+    files: list[Path] = []
+    notes: list[str] = []
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        for name in sorted(dirs):
+            why = special_file(Path(root, name))
+            if why is not None:
+                notes.append(f"{Path(root, name).relative_to(folder)} is {why}")
+                dirs.remove(name)
+        for name in sorted(names):
+            path = Path(root, name)
+            why = special_file(path)
+            if why is None:
+                files.append(path)
+            else:
+                notes.append(f"{path.relative_to(folder)} is {why}")
+    return sorted(files), notes
+
+
 def _extra_files(folder: Path, notebook: Path) -> tuple[dict[str, bytes], list[str]]:
     files: dict[str, bytes] = {}
-    notes: list[str] = []
+    found, notes = _walk_files(folder)
     total = 0
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path == notebook or path.suffix == ".ipynb":
+    for path in found:
+        if path == notebook or path.suffix == ".ipynb":
             continue
         if any(part in _IGNORED or part.startswith(".") for part in path.relative_to(folder).parts):
             continue
@@ -196,10 +250,16 @@ def _extra_files(folder: Path, notebook: Path) -> tuple[dict[str, bytes], list[s
 def _pick_notebook(folder: Path, exercise: str, origin: str) -> tuple[Path | None, list[str], str]:
     """Choose the notebook of an ``<ex>/`` (or student) folder; returns (path, flags, problem)."""
     expected = folder / f"{exercise}.ipynb"
-    notebooks = sorted(
-        p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and _visible(p)
-    )
-    if expected.is_file():
+    found, _ = _walk_files(folder)
+    notebooks = [
+        p
+        for p in found
+        if p.suffix == ".ipynb" and ".ipynb_checkpoints" not in p.parts and _visible(p)
+    ]
+    why = special_file(expected) if os.path.lexists(expected) else None
+    if why is not None:
+        return None, [], f"{origin}/{expected.name} is {why}"
+    if expected in notebooks:
         return expected, [], ""
     if not notebooks:
         found = sorted(p.name for p in folder.iterdir() if _visible(p))
@@ -248,8 +308,10 @@ def _from_flat_file(path: Path, exercise: str, base: Path) -> Submission:
     stem = path.stem
     late = False
     match = _CANVAS.match(stem)
+    lms_name = None
     if match and not stem.startswith(exercise):
-        student = match["name"]
+        student = f"{match['name']}_{match['uid']}"  # the LMS id: display names can clash
+        lms_name = match["name"]
         late = bool(match["late"])
         original = match["file"]
     else:
@@ -258,6 +320,7 @@ def _from_flat_file(path: Path, exercise: str, base: Path) -> Submission:
         student_id=safe_student_id(student), origin=str(path.relative_to(base)), path=path
     )
     sub.late = late
+    sub.display_name = lms_name
     if original is not None and not original.startswith(exercise):
         sub.flags.append(f"notebook renamed: submitted as '{original}.ipynb'")
     return sub
@@ -306,12 +369,40 @@ def discover(source: Path | str, exercise: str, intake_dir: Path) -> list[Submis
     for entry in sorted(source.iterdir()):
         if not _visible(entry):
             continue
-        if entry.is_file() and entry.suffix == ".ipynb":
+        why = special_file(entry)
+        if why is not None:
+            student = safe_student_id(entry.stem if entry.suffix == ".ipynb" else entry.name)
+            found.append(Submission(student, entry.name, problem=f"{entry.name} is {why}"))
+            continue
+        if entry.is_file() and entry.name.endswith(".ipynb" + CORRUPT_SUFFIX):
+            original = entry.with_name(entry.name[: -len(CORRUPT_SUFFIX)])
+            sub = _from_flat_file(original, exercise, source)
+            sub.path = None
+            sub.problem = f"{original.name}: corrupt-in-zip (could not be extracted from the zip)"
+            found.append(sub)
+        elif entry.is_file() and entry.suffix == ".ipynb":
             found.append(_from_flat_file(entry, exercise, source))
         elif entry.is_dir():
             match = _MOODLE.match(entry.name)
-            student = safe_student_id(match["name"] if match else entry.name)
-            found.append(_from_student_folder(entry, student, exercise, source))
+            student = safe_student_id(f"{match['name']}_{match['id']}" if match else entry.name)
+            sub = _from_student_folder(entry, student, exercise, source)
+            sub.display_name = match["name"] if match else None
+            found.append(sub)
+    return _flag_name_clashes(found)
+
+
+def _flag_name_clashes(found: list[Submission]) -> list[Submission]:
+    """Two LMS users with one display name stay two students, each flagged."""
+    by_name: dict[str, list[Submission]] = {}
+    for sub in found:
+        if sub.display_name:
+            by_name.setdefault(sub.display_name.casefold(), []).append(sub)
+    for name, subs in by_name.items():
+        ids = sorted({s.student_id for s in subs})
+        if len(ids) > 1:
+            for sub in subs:
+                others = ", ".join(i for i in ids if i != sub.student_id)
+                sub.flags.append(f"display name '{name}' also used by {others}: kept apart")
     return found
 
 
@@ -415,6 +506,9 @@ def read_notebook(sub: Submission) -> Submission:
             f"malformed notebook JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}{hint}"
         )
         return sub
+    except (RecursionError, MemoryError) as exc:
+        sub.problem = f"notebook JSON nested too deeply or too large to read ({type(exc).__name__})"
+        return sub
     if not isinstance(data, dict) or not ("cells" in data or "worksheets" in data):
         kind = type(data).__name__
         sub.problem = f"not a Jupyter notebook: the JSON is a {kind} without 'cells'"
@@ -427,12 +521,12 @@ def read_notebook(sub: Submission) -> Submission:
         import nbformat
 
         nb = nbformat.reads(text, as_version=4)
-        for cell in nb.cells:
+        for index, cell in enumerate(nb.cells):
             if cell.get("cell_type") not in ("code", "markdown", "raw"):
                 raise ValueError(f"unknown cell type {cell.get('cell_type')!r}")
             if not isinstance(cell.get("source"), str):
                 raise ValueError("a cell has no text source")
-            cell.setdefault("metadata", {})
+            sub.flags += _normalize_metadata(cell, index)
             if cell.cell_type == "code":
                 cell.setdefault("outputs", [])
                 cell.setdefault("execution_count", None)
@@ -443,6 +537,34 @@ def read_notebook(sub: Submission) -> Submission:
         sub.flags.append("converted from nbformat 3 (saved by a very old Jupyter)")
     sub.notebook = nb
     return sub
+
+
+def _normalize_metadata(cell: Any, index: int) -> list[str]:
+    """Make a cell's metadata safe to read: a mapping, with a mapping under ``nbgrader`` and
+    numeric points. What was wrong is returned as flags (the release check restores the
+    instructor's metadata of every known cell afterwards)."""
+    from nbformat import NotebookNode
+
+    flags = []
+    if not isinstance(cell.get("metadata"), dict):
+        cell["metadata"] = NotebookNode()
+        flags.append(f"cell {index}: metadata was not a mapping: ignored")
+    meta = cell["metadata"]
+    if "nbgrader" in meta and not isinstance(meta["nbgrader"], dict):
+        del meta["nbgrader"]
+        flags.append(f"cell {index}: nbgrader metadata was not a mapping: ignored")
+    grader = meta.get("nbgrader")
+    if isinstance(grader, dict) and "points" in grader:
+        points = grader["points"]
+        if isinstance(points, bool) or not isinstance(points, int | float):
+            try:
+                grader["points"] = float(str(points)[:50])
+                if not math.isfinite(grader["points"]):
+                    raise ValueError
+            except ValueError:
+                del grader["points"]
+                flags.append(f"cell {index}: points {str(points)[:20]!r} is not a number: ignored")
+    return flags
 
 
 def collect(source: Path | str, exercise: str, intake_dir: Path) -> list[Submission]:
@@ -462,7 +584,17 @@ def collect(source: Path | str, exercise: str, intake_dir: Path) -> list[Submiss
     list of Submission
         One per student, each with a notebook or a problem.
     """
-    return [read_notebook(s) for s in resolve_duplicates(discover(source, exercise, intake_dir))]
+    return [_read_safely(s) for s in resolve_duplicates(discover(source, exercise, intake_dir))]
+
+
+def _read_safely(sub: Submission) -> Submission:
+    """:func:`read_notebook`, with any unforeseen failure made this submission's problem."""
+    try:
+        return read_notebook(sub)
+    except Exception as exc:  # one file never stops the intake of the others
+        sub.notebook = None
+        sub.problem = f"could not read {sub.origin}: {type(exc).__name__}: {str(exc)[:200]}"
+        return sub
 
 
 def roster_ids(path: Path | str) -> list[str]:

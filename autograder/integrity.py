@@ -125,7 +125,7 @@ def _parse(source: str) -> ast.Module | None:
     cleaned = "\n".join(_MAGIC.sub(r"\1pass  # ", line) for line in source.splitlines())
     try:
         return ast.parse(cleaned)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 

@@ -422,7 +422,9 @@ def _clean_output(output: Any, cap: int) -> dict[str, Any] | None:
         value = output.get(key)
         if key == "name":
             clean[key] = "stderr" if value == "stderr" else "stdout"
-        elif key in ("text", "ename", "evalue"):
+        elif key == "ename":
+            clean[key] = str(value)[:200] if value is not None else ""
+        elif key in ("text", "evalue"):
             clean[key] = str(value)[:cap] if value is not None else ""
         elif key == "traceback":
             lines = value if isinstance(value, list) else []

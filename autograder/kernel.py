@@ -42,6 +42,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 #: Characters of output kept per cell; the rest is counted and dropped.
 DEFAULT_OUTPUT_CAP = 1_000_000
+#: Longest exception name kept (a class can be given a 30 MB name).
+MAX_ENAME = 200
 _BUILTIN_NAMES = frozenset(k for k in vars(builtins) if not k.startswith("_"))
 _KERNEL_FILE = __file__
 
@@ -136,11 +138,11 @@ class OutputCollector:
         self.outputs.append(output)
 
     def error(self, ename: str, evalue: str, lines: list[str]) -> None:
-        """Append an ``error`` output."""
+        """Append an ``error`` output (the name too counts against the cap, and is short)."""
         self.outputs.append(
             {
                 "output_type": "error",
-                "ename": ename,
+                "ename": self._room(ename[:MAX_ENAME]),
                 "evalue": self._room(evalue),
                 "traceback": [self._room(line) for line in lines[-60:]],
             }
@@ -289,8 +291,8 @@ class Kernel:
             "index": cell.index,
             "outputs": collector.outputs,
             "status": "error" if error else "ok",
-            "ename": error[0] if error else None,
-            "evalue": error[1] if error else None,
+            "ename": error[0][:MAX_ENAME] if error else None,
+            "evalue": error[1][: self.output_cap] if error else None,
             "duration": duration,
             "dropped": collector.dropped,
         }

@@ -32,11 +32,56 @@ def test_lms_zip_canvas_and_moodle_names(tmp_path):
         zf.writestr("__MACOSX/._junk", b"x")
     subs = intake.collect(archive, "fx_basics", tmp_path / "intake")
     by_id = {s.student_id: s for s in subs}
-    assert set(by_id) == {"smithjane", "doejohn", "Ada_Lovelace"}  # unsafe entries skipped
-    assert by_id["doejohn"].late and not by_id["smithjane"].late
+    # the LMS's numeric id stays in the student id; unsafe entries are skipped
+    assert set(by_id) == {"smithjane_12345", "doejohn_22222", "Ada_Lovelace_4444"}
+    assert by_id["doejohn_22222"].late and not by_id["smithjane_12345"].late
     assert all(s.notebook is not None for s in subs)
     assert not (tmp_path / "escape.ipynb").exists()
     assert not list(tmp_path.rglob("evil.ipynb"))
+
+
+def test_two_lms_users_with_one_display_name_stay_apart(tmp_path):
+    nb = json.dumps(ag_cases.notebook()).encode()
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "smithjane_12345_1_fx_basics.ipynb").write_bytes(nb)
+    (folder / "smithjane_67890_2_fx_basics.ipynb").write_bytes(nb)
+    subs = intake.collect(folder, "fx_basics", tmp_path / "intake")
+    assert sorted(s.student_id for s in subs) == ["smithjane_12345", "smithjane_67890"]
+    for sub in subs:
+        assert any("display name 'smithjane' also used by" in f for f in sub.flags), sub.flags
+
+
+def test_links_and_special_files_are_never_followed(tmp_path):
+    """A link to solutions/ or to a classmate, a FIFO: reported, never read or copied."""
+    nb = json.dumps(ag_cases.notebook()).encode()
+    secret = tmp_path / "solutions"
+    secret.mkdir()
+    (secret / "answers.txt").write_text("SOLUTION_TEXT_5d1e")
+    cls = tmp_path / "class"
+    victim = cls / "victim" / "fx_basics"
+    victim.mkdir(parents=True)
+    (victim / "fx_basics.ipynb").write_bytes(nb)
+    thief = cls / "thief" / "fx_basics"
+    thief.mkdir(parents=True)
+    (thief / "fx_basics.ipynb").write_bytes(nb)
+    (thief / "answers").symlink_to(secret)
+    (thief / "notes.txt").symlink_to(secret / "answers.txt")
+    os.mkfifo(thief / "pipe")
+    (cls / "copycat").symlink_to(cls / "victim")
+    linker = cls / "linker" / "fx_basics"
+    linker.mkdir(parents=True)
+    (linker / "fx_basics.ipynb").symlink_to(victim / "fx_basics.ipynb")
+    subs = {s.student_id: s for s in intake.collect(cls, "fx_basics", tmp_path / "intake")}
+    thief_sub = subs["thief"]
+    assert thief_sub.notebook is not None and thief_sub.problem is None
+    assert thief_sub.extra_files == {}
+    flags = " ".join(thief_sub.flags)
+    assert "answers is a symbolic link" in flags and "notes.txt is a symbolic link" in flags
+    assert "pipe is a FIFO" in flags
+    assert "symbolic link" in (subs["copycat"].problem or "")
+    assert "symbolic link" in (subs["linker"].problem or "")
+    assert subs["linker"].notebook is None
 
 
 def test_bad_zip_is_a_clear_error(tmp_path):
