@@ -558,6 +558,8 @@ def _finish(
         "sandbox": done.get("mode"),
         "round_trips": done.get("round_trips"),
         "test_seconds": done.get("test_seconds"),
+        "limits": done.get("limits"),
+        "peak": done.get("peak"),
     }
     if status in ("grader_error", "sandbox_error"):
         reason = done.get("reason") or status

@@ -30,13 +30,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder import remote, runner, sandbox, wire
+from autograder import remote, runner, sandbox, watchdog, wire
 from autograder.remote import CellTimeoutError, JudgePolicy, Peer, ProcessGone
 
 #: Seconds a runner gets after SIGINT before SIGKILL, and the grace for its own alarm.
 KILL_GRACE = 2.0
 #: Seconds allowed for confining a runner and its first answer.
 SETUP_TIMEOUT = 30.0
+#: Seconds between two looks of the watchdog at a submission's processes.
+WATCH_INTERVAL = 0.25
 _BUILTINS = frozenset(dir(builtins))
 
 
@@ -161,6 +163,8 @@ class _Session:
     ) -> None:
         self.ctx, self.job, self.request, self.emit = ctx, job, request, emit
         self.process: runner.SubmissionProcess | None = None
+        self.watchdog: watchdog.Watchdog | None = None
+        self.peak = watchdog.Usage()
         self.peer: Peer = None  # type: ignore[assignment]
         self.outcome: dict[str, Any] = {"status": "ok", "reason": None}
         self.wall = time.monotonic() + float(job.get("wall_clock", 600.0))
@@ -190,13 +194,33 @@ class _Session:
         self._judge_cells(cells, stop)
         self.test_seconds = time.monotonic() - start
         self._end()
+        self._stop_watch()
+        self.outcome["peak"] = {
+            "processes": self.peak.processes,
+            "memory_mb": round(self.peak.memory_mb, 1),
+            "cpu_seconds": round(self.peak.cpu_seconds, 2),
+        }
         self.outcome["round_trips"] = self.round_trips + self.peer.requests
         self.outcome["test_seconds"] = round(self.test_seconds, 4)
         return self.outcome
 
     def close(self) -> None:
+        self._stop_watch()
         if self.process is not None:
             self.process.close()
+
+    def _stop_watch(self) -> None:
+        """Stop the watchdog, keeping the highest use seen by any runner of the session."""
+        if self.watchdog is None:
+            return
+        self.watchdog.stop()
+        seen = self.watchdog.peak
+        self.peak = watchdog.Usage(
+            max(self.peak.processes, seen.processes),
+            max(self.peak.memory_mb, seen.memory_mb),
+            max(self.peak.cpu_seconds, seen.cpu_seconds),
+        )
+        self.watchdog = None
 
     def _end(self) -> None:
         if self.peer.gone:
@@ -232,7 +256,25 @@ class _Session:
             self.outcome = {"status": "sandbox_error", "reason": f"sandbox setup failed: {detail}"}
             return False
         self.outcome["mode"] = info.get("mode") if isinstance(info, dict) else None
+        self._watch()
         return True
+
+    def _watch(self) -> None:
+        """Limits for the submission as a whole, all its processes together."""
+        spec, pid = self.ctx.spec, self.process.pid
+        if pid is None:
+            return
+        baseline = watchdog.measure(pid).memory_mb  # the warm interpreter itself
+        self.watchdog = watchdog.Watchdog(
+            pid,
+            self.process.kill,
+            memory_mb=baseline + spec.memory_mb,
+            cpu_seconds=spec.cpu_seconds,
+            max_processes=spec.max_processes,
+            interval=WATCH_INTERVAL,
+        ).start()
+        where = "PID namespace" if spec.mode != "none" else "process group"
+        self.outcome["limits"] = f"rlimits per process, {where}, watchdog on the whole submission"
 
     def _restart(self, before: list[dict[str, Any]]) -> None:
         """A fresh runner that replays the notebook up to the cell that ended the last one."""
@@ -254,6 +296,8 @@ class _Session:
         return _Deadline(self.process, self.peer, timeout, wall=wall)
 
     def _gone_reason(self) -> str:
+        if self.watchdog is not None and self.watchdog.reason:
+            return self.watchdog.reason
         status = self.process.wait_status(timeout=2.0)
         if status is not None:
             from autograder.worker import death_reason

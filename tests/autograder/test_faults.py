@@ -34,6 +34,19 @@ raise Boom("y" * 30_000_000)
 """
 
 
+#: Eight children of 150 MB each: every process is under its own limit, the whole is not.
+FORK_HOG = """\
+import os, time
+import numpy as np
+for _ in range(8):
+    if os.fork() == 0:
+        block = np.ones(150 * 2**20 // 8)
+        time.sleep(30)
+        os._exit(0)
+time.sleep(10)
+"""
+
+
 def _deep_json() -> bytes:
     nb = ag_cases.notebook()
     text = json.dumps(nb)
@@ -61,6 +74,8 @@ def faults(tmp_path_factory):
     ag_cases.tree("bad_meta", _bad_metadata())(folder)
     ag_cases.tree("huge_expr", ag_cases.notebook(relu=HUGE_EXPRESSION))(folder)
     ag_cases.tree("long_ename", ag_cases.with_cell(ag_cases.notebook(), "relu", LONG_NAME))(folder)
+    hog = ag_cases.with_cell(ag_cases.notebook(), "test_softmax_hidden", FORK_HOG)
+    ag_cases.tree("fork_hog", hog)(folder)
     workspace = Workspace(base / "ws", root=ag_cases.FIXTURE_ROOT)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     run = grade(
@@ -77,7 +92,7 @@ def faults(tmp_path_factory):
 def test_no_bad_submission_stops_the_batch(faults):
     run, records, _ = faults
     assert run.ok, run.grader_errors
-    assert set(records) == {"ok", "deep_json", "bad_meta", "huge_expr", "long_ename"}
+    assert set(records) == {"ok", "deep_json", "bad_meta", "huge_expr", "long_ename", "fork_hog"}
     assert records["ok"]["total"] == 10
 
 
@@ -89,6 +104,15 @@ def test_each_bad_submission_says_why(faults):
     assert "not a mapping" in records["bad_meta"]["status"]
     assert records["huge_expr"]["graded"] and records["huge_expr"]["total"] == 5
     assert records["long_ename"]["total"] == 10
+
+
+def test_memory_is_limited_for_the_submission_as_a_whole(faults):
+    _, records, _ = faults
+    record = records["fork_hog"]
+    assert "memory limit of the submission reached" in record["status"]
+    assert record["total"] == 10  # the tests before the fatal cell keep their points
+    assert "watchdog" in record["run"]["limits"]
+    assert 300 < record["run"]["peak"]["memory_mb"] < 2000
 
 
 def test_huge_exception_names_are_capped(faults):
