@@ -248,7 +248,7 @@ class _Session:
         self.peer.deadline = time.monotonic() + SETUP_TIMEOUT
         try:
             info = self.peer.request("ping")
-        except (ProcessGone, CellTimeoutError, remote.RemoteError, wire.WireError) as exc:
+        except (Exception, CellTimeoutError) as exc:  # whatever the runner answered
             detail = str(exc)
             status = self.process.wait_status(timeout=2.0)
             if status is not None and not detail:
@@ -319,7 +319,8 @@ class _Session:
         request = {"index": cell["index"], "source": cell["source"], "timeout": timeout}
         try:
             raw = self.peer.request("cell", request)
-            return _clean_result(raw, cell, time.monotonic() - start)
+            cap = int(self.job.get("output_cap", 1_000_000))
+            return _clean_result(raw, cell, time.monotonic() - start, cap)
         except CellTimeoutError:
             if deadline.wall is not None:
                 self._stop("killed", f"{_where(cell)}: {deadline.killed}: killed")
@@ -331,7 +332,7 @@ class _Session:
                 "died", f"the notebook's process died in {_where(cell)}: {self._gone_reason()}"
             )
             return _error_result(cell, "DeadKernelError", self.outcome["reason"])
-        except (remote.RemoteError, wire.WireError) as exc:
+        except Exception as exc:  # a malformed answer is the submission's failure
             return _error_result(cell, "GraderError", f"malformed answer from the runner: {exc}")
 
     def _stop(self, status: str, reason: str) -> None:
@@ -383,7 +384,7 @@ class _Session:
         self.peer.deadline = time.monotonic() + self.peer.on_deadline.seconds
         try:
             values = self.peer.request("lookup", wanted)
-        except (CellTimeoutError, ProcessGone, remote.RemoteError, wire.WireError):
+        except (Exception, CellTimeoutError):  # the tests then fail with NameError
             return
         if isinstance(values, dict):
             for name, value in values.items():
@@ -396,7 +397,7 @@ class _Session:
                 self.peer.deadline = time.monotonic() + 5.0
                 self.peer.on_deadline = None
                 self.peer.request("release")
-            except (CellTimeoutError, ProcessGone, remote.RemoteError, wire.WireError):
+            except (Exception, CellTimeoutError):
                 pass
         self.peer.release()
 
@@ -456,8 +457,9 @@ _OUTPUT_KEYS = {
 }
 
 
-def _clean_output(output: Any, cap: int) -> dict[str, Any] | None:
-    """One output of the runner, keeping only the fields nbformat knows, strings capped."""
+def _clean_output(output: Any, cap: list[int]) -> dict[str, Any] | None:
+    """One output of the runner, keeping only the fields nbformat knows; ``cap[0]`` is the
+    room left for this cell's text, shared by all its outputs."""
     if not isinstance(output, dict) or output.get("output_type") not in _OUTPUT_KEYS:
         return None
     kind = output["output_type"]
@@ -469,13 +471,13 @@ def _clean_output(output: Any, cap: int) -> dict[str, Any] | None:
         elif key == "ename":
             clean[key] = str(value)[:200] if value is not None else ""
         elif key in ("text", "evalue"):
-            clean[key] = str(value)[:cap] if value is not None else ""
+            clean[key] = _take(str(value) if value is not None else "", cap)
         elif key == "traceback":
             lines = value if isinstance(value, list) else []
-            clean[key] = [str(line)[:2000] for line in lines[:200]]
+            clean[key] = [_take(str(line)[:2000], cap) for line in lines[:200]]
         elif key == "data":
             data = value if isinstance(value, dict) else {}
-            clean[key] = {str(m)[:100]: str(v)[:cap] for m, v in list(data.items())[:8]}
+            clean[key] = {str(m)[:100]: _take(str(v), cap) for m, v in list(data.items())[:8]}
         elif key == "metadata":
             clean[key] = {}
         elif key == "execution_count":
@@ -483,13 +485,26 @@ def _clean_output(output: Any, cap: int) -> dict[str, Any] | None:
     return clean
 
 
-def _clean_result(raw: Any, cell: dict[str, Any], duration: float) -> dict[str, Any]:
-    """A runner's cell result reduced to plain, capped fields (the runner is untrusted)."""
+def _take(text: str, cap: list[int]) -> str:
+    kept = text[: max(cap[0], 0)]
+    cap[0] -= len(kept)
+    return kept
+
+
+def _clean_result(
+    raw: Any, cell: dict[str, Any], duration: float, output_cap: int
+) -> dict[str, Any]:
+    """A runner's cell result reduced to plain fields, ``output_cap`` characters in all (the
+    runner is untrusted: its own cap could have been switched off)."""
     raw = raw if isinstance(raw, dict) else {}
-    cap = 1_000_000
+    cap = [output_cap]
     outputs = raw.get("outputs") if isinstance(raw.get("outputs"), list) else []
     cleaned = [o for o in (_clean_output(x, cap) for x in outputs[:500]) if o is not None]
     dropped = raw.get("dropped")
+    dropped = dropped if type(dropped) is int and dropped >= 0 else 0
+    if cap[0] <= 0 or dropped:
+        note = f"\n... output truncated: over {output_cap:,} characters ...\n"
+        cleaned.append({"output_type": "stream", "name": "stdout", "text": note})
     return {
         "index": cell["index"],
         "outputs": cleaned,
@@ -497,20 +512,26 @@ def _clean_result(raw: Any, cell: dict[str, Any], duration: float) -> dict[str, 
         "ename": str(raw.get("ename"))[:200] if raw.get("ename") else None,
         "evalue": str(raw.get("evalue"))[:2000] if raw.get("evalue") else None,
         "duration": duration,
-        "dropped": dropped if type(dropped) is int and dropped >= 0 else 0,
+        "dropped": dropped or (1 if cap[0] <= 0 else 0),
         "where": cell["where"],
     }
 
 
 def _judge_result(result: dict[str, Any], cell: dict[str, Any]) -> dict[str, Any]:
-    """The judge's own outputs of a cell; errors keep their message, never a traceback."""
+    """The judge's own outputs of a cell; errors keep their message, never a traceback.
+
+    In a cell with hidden tests, the message of an exception raised by the student's code is
+    dropped: the student chose it, and could have put the hidden test's inputs in it.
+    """
+    hidden = "BEGIN HIDDEN TESTS" in cell["source"]
     outputs = []
     for output in result["outputs"]:
         if output.get("output_type") == "error":
-            output = {
-                **output,
-                "traceback": [f"{output.get('ename')}: {output.get('evalue')}"],
-            }
+            ename, evalue = output.get("ename"), str(output.get("evalue") or "")
+            if hidden and remote.FROM_OTHER_SIDE in evalue:
+                evalue = f"{ename} raised by your code (a hidden test: its message is not shown)"
+                result = {**result, "evalue": evalue}
+            output = {**output, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
         outputs.append(output)
     return {
         "index": cell["index"],

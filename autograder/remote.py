@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import builtins
 import operator
+import re
 import time
 import types
 from collections.abc import Callable
@@ -39,6 +40,8 @@ from autograder.wire import WireError
 
 #: Longest error message or ``repr`` kept from the other side (characters).
 MAX_MESSAGE = 2000
+#: Ends the message of every exception raised by the other process's code.
+FROM_OTHER_SIDE = " [raised by your code]"
 #: Most items an ``iter`` request may return.
 MAX_ITER = 100_000
 
@@ -60,6 +63,7 @@ _BUILTIN_ERRORS = frozenset(
 #: Names a proxy answers itself: Python and numpy probe dunders, and none may reach the peer
 #: (an ``__array_interface__`` from the submission would point numpy at the judge's memory).
 _LOCAL_PREFIX = "__"
+_INT = re.compile(r"-?[0-9]+")
 
 
 class RemoteError(Exception):
@@ -430,7 +434,7 @@ class Peer:
             message += "\n  raised in your code at " + " <- ".join(reversed(lines))
         if name == "KeyboardInterrupt":
             return CellTimeoutError("interrupted after the cell's time limit")
-        return remote_error(name, message)
+        return remote_error(name, message + FROM_OTHER_SIDE)
 
     # -- serving ----------------------------------------------------------------------
     def serve(self, header: dict[str, Any], buffers: list[bytes]) -> None:
@@ -452,7 +456,13 @@ class Peer:
         self._send(reply, out)
 
     def check(self, obj: Any, op: str, name: Any = None) -> Any:
-        """Raise unless the other side may apply ``op`` to this side's ``obj``."""
+        """Raise unless the other side may apply ``op`` to this side's ``obj``.
+
+        A guarded side serves operations only on objects it handed over itself, never on
+        plain data the other side sent (``3 ** (3 * 10**7)`` computed in the judge).
+        """
+        if self.guarded and not self._is_export(obj):
+            raise PermissionError(f"{op} is only served on objects the judge handed over")
         if not self.policy.may_use(obj, op, name):
             what = f"{op} {name!r}" if name is not None else op
             raise PermissionError(f"{what} is not allowed on {type(obj).__name__} objects")
@@ -474,6 +484,14 @@ class Peer:
         return changes
 
     def _apply(self, changes: Any, buffers: list[bytes]) -> None:
+        try:
+            self._apply_changes(changes, buffers)
+        except WireError:
+            raise
+        except Exception as exc:
+            raise WireError(f"malformed array update: {type(exc).__name__}") from None
+
+    def _apply_changes(self, changes: Any, buffers: list[bytes]) -> None:
         if changes is None:
             return
         if not isinstance(changes, list):
@@ -481,7 +499,8 @@ class Peer:
         for change in changes:
             if not isinstance(change, dict):
                 raise WireError("malformed array update")
-            entry = self._shared.get(change.get("sid"))  # type: ignore[arg-type]
+            sid = change.get("sid")
+            entry = self._shared.get(sid) if isinstance(sid, str) else None
             if entry is None:
                 continue
             new = wire.array_from(change, buffers)
@@ -591,9 +610,20 @@ class Peer:
         return [name for name, base in self.kinds.items() if _safe_issubclass(cls, base)]
 
     def decode(self, node: Any, buffers: list[bytes]) -> Any:
-        """Rebuild a value sent by the other side (strictly; see the module docstring)."""
+        """Rebuild a value sent by the other side (strictly; see the module docstring).
+
+        Raises
+        ------
+        WireError
+            For anything malformed, whatever went wrong while rebuilding it.
+        """
         budget = [wire.MAX_ITEMS]
-        return self._dec(node, buffers, 0, budget)
+        try:
+            return self._dec(node, buffers, 0, budget)
+        except WireError:
+            raise
+        except Exception as exc:  # e.g. OverflowError, ValueError, TypeError on odd input
+            raise WireError(f"malformed value: {type(exc).__name__}") from None
 
     def _dec(self, node: Any, buffers: list[bytes], depth: int, budget: list[int]) -> Any:
         budget[0] -= 1
@@ -634,6 +664,10 @@ class Peer:
         self._proxies[hid] = obj
         return obj
 
+    def _is_export(self, obj: Any) -> bool:
+        hid = self._export_ids.get(id(obj))
+        return hid is not None and self._exports.get(hid) is obj
+
     def exported(self, hid: Any) -> Any:
         """This side's object that the other side calls ``hid``."""
         if type(hid) is not int or hid not in self._exports:
@@ -668,7 +702,7 @@ def _dec_int(peer: Peer, node: dict, buffers: list[bytes], depth: int, budget: l
     value = node.get("v")
     if type(value) is int:
         return value
-    if isinstance(value, str) and len(value) < 4000 and value.lstrip("-").isdigit():
+    if isinstance(value, str) and len(value) < 4000 and _INT.fullmatch(value):
         return int(value)
     raise WireError("malformed int")
 
@@ -705,7 +739,8 @@ def _dec_array(peer: Peer, node: dict, buffers: list[bytes], depth: int, budget:
 
 
 def _dec_aref(peer: Peer, node: dict, buffers: list[bytes], depth: int, budget: list) -> Any:
-    entry = peer._shared.get(node.get("sid"))  # type: ignore[arg-type]
+    sid = node.get("sid")
+    entry = peer._shared.get(sid) if isinstance(sid, str) else None
     if entry is None:
         raise WireError("reference to an array that is not shared")
     return entry[0]
@@ -771,7 +806,7 @@ def _dec_rng(peer: Peer, node: dict, buffers: list[bytes], depth: int, budget: l
             "has_uint32": int(node["has_uint32"]),
             "uinteger": int(node["uinteger"]),
         }
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise WireError("malformed generator state") from None
     return generator
 
@@ -845,9 +880,11 @@ def _h_binop(peer: Peer, name: Any, a: Any, b: Any) -> Any:
     func = _BINARY.get(name)  # type: ignore[arg-type]
     if func is None:
         raise PermissionError(f"unknown operator {name!r:.20}")
-    for side in (a, b):
-        if id(side) in peer._export_ids:
-            peer.check(side, "binop")
+    mine = [side for side in (a, b) if peer._is_export(side)]
+    if peer.guarded and not mine:
+        raise PermissionError("operators are only served on objects the judge handed over")
+    for side in mine:
+        peer.check(side, "binop")
     return func(a, b)
 
 

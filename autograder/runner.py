@@ -45,6 +45,8 @@ ZYGOTE_PRELOAD = (
 #: Folder (inside the submission's working directory) holding the public course_lib.
 PUBLIC_LIB_DIR = ".course_lib"
 PR_SET_DUMPABLE = 4
+#: The worker's request to the zygote after a judge died.
+KILL_ALL = b"kill-all"
 
 
 @dataclass
@@ -226,6 +228,7 @@ def zygote_main(control_fd: int) -> int:
     _forget_course_lib()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # intermediate processes reap themselves
     control = socket.socket(fileno=control_fd)
+    spawned: list[int] = []
     while True:
         try:
             data = control.recv(1 << 20)
@@ -233,9 +236,19 @@ def zygote_main(control_fd: int) -> int:
             return 0
         if not data:
             return 0
+        if data == KILL_ALL:  # the judge died: nothing of its submission may outlive it
+            for pid in spawned:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            spawned.clear()
+            control.sendall(b"killed")
+            continue
         try:
             request = SpawnRequest.from_json(data)
-            judge_end, status_r = _spawn(request, shell, control)
+            judge_end, status_r, pid = _spawn(request, shell, control)
+            spawned[:] = [p for p in spawned if _alive(p)] + [pid]
         except Exception as exc:
             control.sendall(f"error: {type(exc).__name__}: {exc}".encode()[:1000])
             continue
@@ -244,7 +257,9 @@ def zygote_main(control_fd: int) -> int:
         os.close(status_r)
 
 
-def _spawn(request: SpawnRequest, shell: Any, control: socket.socket) -> tuple[socket.socket, int]:
+def _spawn(
+    request: SpawnRequest, shell: Any, control: socket.socket
+) -> tuple[socket.socket, int, int]:
     judge_end, runner_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     status_r, status_w = os.pipe()
     pid = os.fork()
@@ -259,7 +274,27 @@ def _spawn(request: SpawnRequest, shell: Any, control: socket.socket) -> tuple[s
             os._exit(70)
     runner_end.close()
     os.close(status_w)
-    return judge_end, status_r
+    return judge_end, status_r, pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def kill_all(control: socket.socket) -> None:
+    """Ask the zygote to kill every sandbox it started (after a judge died)."""
+    try:
+        control.sendall(KILL_ALL)
+        control.settimeout(5.0)
+        control.recv(64)
+    except OSError:
+        pass
+    finally:
+        control.settimeout(None)
 
 
 def _intermediate(

@@ -374,8 +374,8 @@ def drop_privileges(spec: SandboxSpec) -> None:
     elif spec.mode == "userns":
         drop_capabilities()
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-    if spec.mode != "none":  # die with the intermediate process (setuid resets this: set now)
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    # die with the intermediate process (setuid resets this: set it now)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def scrubbed_environment(home: str, extra: dict[str, str] | None = None) -> dict[str, str]:

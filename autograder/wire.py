@@ -148,18 +148,28 @@ def pack(header: dict[str, Any], buffers: list[bytes]) -> bytes:
     return b"".join([_LEN.pack(len(text)), text, *buffers])
 
 
+#: Seconds a peer gets to take in one frame before it counts as gone.
+SEND_TIMEOUT = 30.0
+
+
 def send_frame(sock: socket.socket, header: dict[str, Any], buffers: list[bytes]) -> None:
-    """Write one frame to a connected stream socket (blocking).
+    """Write one frame to a connected stream socket, within :data:`SEND_TIMEOUT`.
 
     Raises
     ------
     PeerGone
-        If the peer has gone away.
+        If the peer has gone away, or stopped reading.
     """
     try:
+        sock.settimeout(SEND_TIMEOUT)
         sock.sendall(pack(header, buffers))
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # socket.timeout is an OSError
         raise PeerGone(f"send failed: {exc}") from None
+    finally:
+        try:
+            sock.settimeout(None)
+        except OSError:
+            pass
 
 
 class FrameSocket:

@@ -38,6 +38,8 @@ from autograder.protocol import ChannelClosed, FrameReader, write_message
 #: Seconds the judge may run past a submission's wall-clock limit before it is killed.
 JUDGE_GRACE = 60.0
 PR_SET_DUMPABLE = 4
+#: Address space a judge may add to the warm worker's (MB).
+JUDGE_MEMORY_MB = 4096
 #: Modules every worker (the judge's side) imports before forking.
 DEFAULT_PRELOAD = (
     "numpy",
@@ -235,6 +237,9 @@ class Worker:
                 return json.loads(raw)
             except ValueError:
                 pass
+        from autograder import runner
+
+        runner.kill_all(self.control)  # its submission's sandbox must not outlive it
         why = death_reason(status) if status is not None else "ran past the wall-clock limit"
         return {"status": "grader_error", "reason": f"the judge process failed: {why}"}
 
@@ -245,6 +250,7 @@ def _judge_child(ctx: Any, job: dict[str, Any], out_fd: int | None, report_w: in
 
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _limit_judge(float(job.get("wall_clock", 600.0)))
         job = {**job, "files": _decode_files(job.get("files", []))}
 
         def emit(result: dict[str, Any]) -> None:
@@ -256,6 +262,21 @@ def _judge_child(ctx: Any, job: dict[str, Any], out_fd: int | None, report_w: in
         outcome = {"status": "grader_error", "reason": "judge error: " + traceback.format_exc(5)}
     os.write(report_w, json.dumps(outcome, default=str).encode())
     os._exit(0)
+
+
+def _limit_judge(wall_clock: float) -> None:
+    """The judge's own limits: whatever a submission asks of it stays bounded."""
+    import resource
+
+    in_use = sandbox.address_space_in_use()
+    limits = {
+        resource.RLIMIT_AS: in_use + JUDGE_MEMORY_MB * 2**20 if in_use else None,
+        resource.RLIMIT_CPU: int(wall_clock + JUDGE_GRACE),
+    }
+    for which, value in limits.items():
+        _, hard = resource.getrlimit(which)
+        if value is not None and (hard == resource.RLIM_INFINITY or value < hard):
+            resource.setrlimit(which, (value, hard))
 
 
 def _decode_files(entries: list[dict[str, str]]) -> dict[str, bytes]:

@@ -227,8 +227,11 @@ def build() -> NotebookNode:
                     if plain.bias is not None:
                         raise AssertionError("Linear(..., bias=False).bias must be None")
                     ct.set_parameter(plain.weight, w, name=f"{name}.weight")
+                    expected = x @ w.T  # computed before the call: x must not change under it
+                    with ct.assert_not_mutated(x=x):
+                        out = plain.forward(x)
                     ct.assert_close(
-                        plain.forward(x), x @ w.T, name=f"Linear({d}, {m}, bias=False).forward(x)",
+                        out, expected, name=f"Linear({d}, {m}, bias=False).forward(x)",
                         dtype=np.float64,
                     )
                 fresh = Linear(300, 200, rng=3)

@@ -36,7 +36,7 @@ CASE_NAMES = [
     "exiter", "segfault", "stubborn", "looper", "hog", "wrong_ex", "deleted", "edited_test",
     "monkey", "monkey_in_call", "eq", "silencer", "forge", "snoop", "reference",
     "inject", "chan_forge", "patch_runner", "tracer", "leak_hunt", "borrow", "mem_snoop",
-    "aa_victim",
+    "crash_sync", "crash_int", "crash_rng", "judge_cpu", "out_flood", "exfil", "aa_victim",
 ]  # fmt: skip
 #: Those whose expected points are given cell by cell.
 CELL_CASE_NAMES = [
@@ -647,6 +647,79 @@ for pid in ["self"] + [p for p in os.listdir("/proc") if p.isdigit()]:
 print("hits:", sorted(set(_hits)))
 """
 
+_FIND_PEER = """\
+import gc as _gc, sys as _sys
+_RM = _sys.modules["autograder.remote"]
+def _peer():
+    return next(o for o in _gc.get_objects() if type(o) is _RM.Peer)
+"""
+
+#: Malformed frames and values sent by the runner's own channel (found by a red-team pass).
+CRASH_SYNC = (
+    _FIND_PEER
+    + """\
+_peer().channel.send({"k": "rep", "id": -1, "sync": [{"sid": [1]}]}, [])
+"""
+)
+CRASH_INT = (
+    _FIND_PEER
+    + """\
+_enc = _RM.Peer._enc
+def _bad(self, v, buffers, depth, budget):
+    if isinstance(v, type) or callable(v):
+        return {"t": "i", "v": "--5"}
+    return _enc(self, v, buffers, depth, budget)
+_RM.Peer._enc = _bad
+"""
+)
+CRASH_RNG = (
+    _FIND_PEER
+    + """\
+_enc = _RM.Peer._enc
+def _bad(self, v, buffers, depth, budget):
+    if callable(v):
+        return {"t": "rng", "state": str(2**200), "inc": "1", "has_uint32": 0, "uinteger": 0}
+    return _enc(self, v, buffers, depth, budget)
+_RM.Peer._enc = _bad
+"""
+)
+#: Make the judge compute on plain data it was sent (3 ** 30,000,000; a 2 GB shift).
+JUDGE_CPU = (
+    _FIND_PEER
+    + """\
+import time as _time
+_t = _time.time()
+for _op, _a, _b in [("pow", 3, 3 * 10**7), ("lshift", 1, 8 * 2**31)]:
+    try:
+        _peer().request("binop", _op, _a, _b)
+    except Exception as _e:
+        print("judge refused", type(_e).__name__)
+print(f"judge busy for {_time.time() - _t:.1f} s")
+"""
+)
+#: Switch the runner's own output cap off: 15 MB of output per cell.
+OUT_FLOOD = (
+    _FIND_PEER
+    + """\
+_p = _peer()
+_orig_cell = _p.handlers["cell"]
+_BIG = "A" * 999_999
+def _cell(peer, cell):
+    result = _orig_cell(peer, cell)
+    extra = [{"output_type": "stream", "name": "stdout", "text": _BIG}] * 15
+    result["outputs"] = list(result.get("outputs", [])) + extra
+    return result
+_p.handlers["cell"] = _cell
+"""
+)
+#: Smuggle a hidden test's input out in the message of an exception.
+EXFIL = """\
+def relu(x):
+    if x.shape == (7, 5):
+        raise ValueError("LEAK_" + ",".join(f"{v:.3f}" for v in x.ravel()))
+    return x
+"""
+
 #: Attack id -> (source of a cell after ``relu``, which functions stay stubs/wrong).
 JUDGE_ATTACKS = {
     "inject": INJECT,
@@ -656,6 +729,12 @@ JUDGE_ATTACKS = {
     "leak_hunt": LEAK_HUNT,
     "borrow": BORROW,
     "mem_snoop": MEMORY_SNOOP,
+    "crash_sync": CRASH_SYNC,
+    "crash_int": CRASH_INT,
+    "crash_rng": CRASH_RNG,
+    "judge_cpu": JUDGE_CPU,
+    "out_flood": OUT_FLOOD,
+    "exfil": EXFIL,
 }
 
 
@@ -668,6 +747,12 @@ JUDGE_ATTACK_REASONS = {
     "leak_hunt": "suspicious code",
     "borrow": "suspicious code",
     "mem_snoop": "",
+    "crash_sync": "suspicious code",
+    "crash_int": "suspicious code",
+    "crash_rng": "suspicious code",
+    "judge_cpu": "suspicious code",
+    "out_flood": "suspicious code",
+    "exfil": "",
 }
 
 

@@ -15,6 +15,7 @@ with a hostile peer: malformed answers are the peer's failure, never the judge's
 from __future__ import annotations
 
 import json
+import re
 import socket
 import struct
 import threading
@@ -78,6 +79,35 @@ def test_the_hunts_really_ran(fx_graded):
     assert "borrowed: None None" in borrow
     snoop = _student_outputs(fx_graded, "mem_snoop")
     assert "hits: []" in snoop
+
+
+def test_malformed_frames_are_the_submissions_failure_never_the_graders(fx_graded):
+    assert fx_graded.run.ok, fx_graded.run.grader_errors
+    for student in ("crash_sync", "crash_int", "crash_rng", "patch_runner", "chan_forge"):
+        record = fx_graded.records[student]
+        assert record["graded"] and "grader failure" not in record["status"], record["status"]
+
+
+def test_the_judge_computes_nothing_on_plain_data_it_is_sent(fx_graded):
+    outputs = _student_outputs(fx_graded, "judge_cpu")
+    assert outputs.count("judge refused PermissionError") == 2
+    busy = float(outputs.split("judge busy for ")[1].split(" s")[0])
+    assert busy < 1.0
+
+
+def test_the_runners_own_output_cap_cannot_be_switched_off(fx_graded):
+    path = fx_graded.workspace.autograded_path("fx_basics", "out_flood")
+    assert path.stat().st_size < 8 * 2**20  # 1 M characters per cell at most, not 15 M
+
+
+def test_messages_of_the_students_exceptions_are_not_shown_for_hidden_tests(
+    fx_graded, feedback_pages
+):
+    cells = {c["grade_id"]: c for c in fx_graded.records["exfil"]["cells"]}
+    assert "LEAK_" not in cells["test_relu_hidden"]["evalue"]
+    assert "raised by your code" in cells["test_relu_hidden"]["evalue"]
+    page = fx_graded.workspace.feedback_path("fx_basics", "exfil").read_text()
+    assert not re.search(r"LEAK_[-0-9]", page)  # its own source says "LEAK_", never a value
 
 
 def test_the_victim_is_graded_normally(fx_graded):
