@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--sandbox",
-        choices=["auto", "root", "userns", "none"],
+        choices=["auto", "root", "userns", "bwrap", "none"],
         default="auto",
         help="isolation (default: the strongest available; see autograder/SECURITY.md)",
     )

@@ -32,7 +32,8 @@ class Limits:
     max_processes : int
         Processes a submission may run at once (fork bombs stop there).
     sandbox : str
-        ``"auto"``, ``"root"``, ``"userns"`` or ``"none"`` (see :mod:`autograder.sandbox`).
+        ``"auto"``, ``"root"``, ``"userns"``, ``"bwrap"`` or ``"none"`` (see
+        :mod:`autograder.sandbox`).
     """
 
     cell_timeout: float = 30.0

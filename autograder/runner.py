@@ -102,9 +102,10 @@ class SubmissionProcess:
         Pipe from the intermediate process: the runner's pid, later its wait status.
     """
 
-    def __init__(self, channel: socket.socket, status_fd: int) -> None:
+    def __init__(self, channel: socket.socket, status_fd: int, mode: str = "") -> None:
         self.channel = channel
         self.status_fd = status_fd
+        self.mode = mode
         self.pid: int | None = None
         self.status: int | None = None
         raw = _read_exact(status_fd, 8, timeout=sandbox_setup_timeout())
@@ -114,7 +115,16 @@ class SubmissionProcess:
 
     def interrupt(self) -> None:
         """SIGINT the runner: a running student call raises KeyboardInterrupt."""
-        self._signal(signal.SIGINT)
+        if self.mode != "bwrap" or self.pid is None:
+            self._signal(signal.SIGINT)
+            return
+        from autograder.watchdog import descendants
+
+        for pid in descendants(self.pid)[1:]:  # bwrap itself would die of it
+            try:
+                os.kill(pid, signal.SIGINT)
+            except OSError:
+                pass
 
     def kill(self) -> None:
         """SIGKILL the runner and, in ``none`` mode, its process group."""
@@ -135,6 +145,9 @@ class SubmissionProcess:
             raw = _read_exact(self.status_fd, 8, timeout=timeout)
             if raw:
                 self.status = struct.unpack("<q", raw)[0]
+                code = os.WEXITSTATUS(self.status) if os.WIFEXITED(self.status) else 0
+                if self.mode == "bwrap" and code > 128:  # bwrap's exit code for a signal
+                    self.status = code - 128
         return self.status
 
     def close(self) -> None:
@@ -171,7 +184,7 @@ def request_runner(control: socket.socket, request: SpawnRequest) -> SubmissionP
         for fd in fds:
             wire.close_quietly(fd)
         raise sandbox.SandboxError(f"the zygote refused: {message[:200]!r}")
-    return SubmissionProcess(wire.socket_from_fd(fds[0]), fds[1])
+    return SubmissionProcess(wire.socket_from_fd(fds[0]), fds[1], request.spec.mode)
 
 
 def start_zygote(log_fd: int | None = None) -> tuple[Any, socket.socket]:
@@ -302,6 +315,9 @@ def _intermediate(
 ) -> None:  # pragma: no cover - runs in a fork
     """Enter the namespaces, fork the runner, report its pid and then its wait status."""
     spec = request.spec
+    if spec.mode == "bwrap":
+        _exec_bwrap(request, runner_end, status_w)
+        return
     try:
         sandbox.enter_namespaces(spec)
     except Exception as exc:
@@ -324,6 +340,31 @@ def _intermediate(
     os._exit(0)
 
 
+def _exec_bwrap(
+    request: SpawnRequest, runner_end: socket.socket, status_w: int
+) -> None:  # pragma: no cover - runs in a fork
+    """Start the runner through bubblewrap; report its pid and then its wait status."""
+    from autograder import bwrap
+
+    fd = runner_end.fileno()
+    args = bwrap.command(request.spec, request.staging, request.files_dir, fd)
+    args += [request.to_json().decode()]
+    pid = os.fork()
+    if pid == 0:
+        os.close(status_w)
+        try:
+            os.set_inheritable(fd, True)
+            os.execvp(args[0], args)
+        except BaseException as exc:
+            _say_setup_failed(runner_end, f"could not start bwrap: {exc}")
+        os._exit(70)
+    runner_end.close()
+    os.write(status_w, struct.pack("<q", pid))
+    _, status = os.waitpid(pid, 0)
+    os.write(status_w, struct.pack("<q", status))
+    os._exit(0)
+
+
 def _say_setup_failed(sock: socket.socket, detail: str) -> None:
     try:
         wire.send_frame(sock, {"k": "setup_failed", "detail": detail[:2000]}, [])
@@ -334,8 +375,6 @@ def _say_setup_failed(sock: socket.socket, detail: str) -> None:
 # -- the runner -------------------------------------------------------------------------
 def runner_main(request: SpawnRequest, shell: Any, sock: socket.socket) -> None:
     """Confine this process, then serve the judge until it says ``end`` or goes away."""
-    from autograder.kernel import Kernel
-
     spec = request.spec
     baseline = sandbox.address_space_in_use()
     if spec.mode == "none":
@@ -347,6 +386,16 @@ def runner_main(request: SpawnRequest, shell: Any, sock: socket.socket) -> None:
     else:
         sandbox.build_root(spec, request.root_dir, request.files_dir)
         home, out_dir = sandbox.WORKDIR, "/tmp"
+    _serve_confined(request, shell, sock, home, out_dir, baseline)
+
+
+def _serve_confined(
+    request: SpawnRequest, shell: Any, sock: socket.socket, home: str, out_dir: str, baseline: int
+) -> None:
+    """Limits, a scrubbed environment, no stray descriptors, no privileges; then serve."""
+    from autograder.kernel import Kernel
+
+    spec = request.spec
     out_paths = _redirect_output(out_dir)
     sandbox.apply_limits(spec, baseline)
     os.environ.clear()
@@ -358,10 +407,31 @@ def runner_main(request: SpawnRequest, shell: Any, sock: socket.socket) -> None:
     for fd in range(3, 1024):
         if fd not in keep:
             wire.close_quietly(fd)
-    sandbox.drop_privileges(spec)
+    if spec.mode != "bwrap":  # bwrap has dropped every capability already
+        sandbox.drop_privileges(spec)
     sandbox.prctl(PR_SET_DUMPABLE, 0)  # other processes of this user cannot read our memory
     signal.signal(signal.SIGINT, signal.default_int_handler)
     serve_judge(kernel, sock, spec.mode)
+
+
+def bwrap_main(fd: int, request_json: str) -> int:  # pragma: no cover - inside bubblewrap
+    """``python -m autograder.runner --serve FD REQUEST``: a runner that bwrap started."""
+    import importlib
+
+    sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
+    sandbox.prctl(sandbox.PR_SET_NO_NEW_PRIVS, 1)
+    for name in ZYGOTE_PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            print(f"runner: could not preload {name}: {exc}", file=sys.stderr)
+    from autograder.worker import make_shell
+
+    request = SpawnRequest.from_json(request_json.encode())
+    sock = wire.socket_from_fd(fd)
+    baseline = sandbox.address_space_in_use()
+    _serve_confined(request, make_shell(), sock, sandbox.WORKDIR, "/tmp", baseline)
+    return 0
 
 
 def _redirect_output(out_dir: str) -> tuple[str, str]:
@@ -463,4 +533,6 @@ def _read_exact(fd: int, n: int, timeout: float) -> bytes:
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "--serve":
+        sys.exit(bwrap_main(int(sys.argv[2]), sys.argv[3]))
     sys.exit(zygote_main(int(sys.argv[1])))

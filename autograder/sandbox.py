@@ -66,7 +66,7 @@ SYSTEM_DIRS = ("usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "
 DEVICES = ("null", "zero", "full", "random", "urandom")
 #: Working directory of the kernel inside the sandbox.
 WORKDIR = "/tmp/work"
-MODES = ("root", "userns", "none")
+MODES = ("root", "userns", "bwrap", "none")
 
 
 class SandboxError(RuntimeError):
@@ -191,7 +191,7 @@ def pick_uid(seed: int) -> int:
 def namespace_flags(mode: str) -> int:
     """The ``unshare`` flags for a mode (0 for ``none``)."""
     base = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
-    return {"root": base, "userns": base | CLONE_NEWUSER, "none": 0}[mode]
+    return {"root": base, "userns": base | CLONE_NEWUSER, "bwrap": 0, "none": 0}[mode]
 
 
 def enter_namespaces(spec: SandboxSpec) -> None:
@@ -202,7 +202,7 @@ def enter_namespaces(spec: SandboxSpec) -> None:
     spec : SandboxSpec
         The sandbox description.
     """
-    if spec.mode == "none":
+    if spec.mode in ("none", "bwrap"):
         return
     uid, gid = os.getuid(), os.getgid()
     unshare(namespace_flags(spec.mode))
@@ -333,7 +333,7 @@ def apply_limits(spec: SandboxSpec, baseline: int) -> None:
         resource.RLIMIT_CORE: 0,
         resource.RLIMIT_NOFILE: 256,
     }
-    if spec.mode in ("root", "userns"):
+    if spec.mode in ("root", "userns", "bwrap"):
         # counted per user namespace since Linux 5.14: in `userns` mode this bounds the
         # sandbox's own processes (its uid 0 has no capability of the initial namespace)
         limits[resource.RLIMIT_NPROC] = spec.max_processes
@@ -467,16 +467,34 @@ def best_mode(requested: str = "auto") -> tuple[str, str]:
     """
     if requested != "auto":
         if requested not in MODES:
-            raise ValueError(f"sandbox mode must be auto, root, userns or none, got {requested!r}")
+            raise ValueError(f"sandbox mode must be auto, {', '.join(MODES)}, got {requested!r}")
         return requested, "requested"
     if not sys.platform.startswith("linux"):
         return "none", f"no Linux namespaces on {sys.platform}"
     if os.geteuid() == 0:
         return "root", "running as root"
-    userns = Path("/proc/sys/kernel/unprivileged_userns_clone")
-    if userns.exists() and userns.read_text().strip() == "0":
-        return "none", "unprivileged user namespaces are disabled"
+    refused = userns_refused()
+    if refused:
+        if shutil.which("bwrap"):
+            return "bwrap", f"{refused}; bubblewrap has its own permission"
+        return "none", refused
     return "userns", "unprivileged user namespaces"
+
+
+def userns_refused() -> str | None:
+    """Why this (unprivileged) process may not create user namespaces itself, or None."""
+    switches = {
+        "/proc/sys/kernel/unprivileged_userns_clone": ("0", "are disabled"),
+        # Ubuntu 23.10+: AppArmor refuses them to programs without a profile
+        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": ("1", "are refused by AppArmor"),
+    }
+    for path, (value, why) in switches.items():
+        try:
+            if Path(path).read_text().strip() == value:
+                return f"unprivileged user namespaces {why}"
+        except OSError:
+            continue
+    return None
 
 
 def describe(spec: SandboxSpec) -> str:
@@ -488,6 +506,11 @@ def describe(spec: SandboxSpec) -> str:
         )
     if spec.mode == "userns":
         return f"userns: private namespaces, read-only chroot, no capabilities, {spec.memory_mb} MB"
+    if spec.mode == "bwrap":
+        return (
+            f"bwrap: bubblewrap's private namespaces, read-only binds, no capabilities, "
+            f"{spec.memory_mb} MB"
+        )
     return (
         f"none: resource limits only ({spec.memory_mb} MB); student code can read "
         "files the grading user can read"

@@ -192,7 +192,8 @@ class Worker:
         """Try the chosen mode once; under ``auto`` fall back to weaker modes if it fails."""
         order = [self.spec.mode]
         if requested == "auto":
-            order += [m for m in ("userns", "none") if m not in order]
+            fallbacks = ("userns", "bwrap", "none") if os.geteuid() else ("userns", "none")
+            order += [m for m in fallbacks if m not in order]
         failures = []
         for mode in order:
             spec = sandbox.SandboxSpec(**{**self.spec.__dict__, "mode": mode})

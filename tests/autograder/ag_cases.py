@@ -453,8 +453,14 @@ def namespaces_available() -> bool:
 
 
 def fixture_options(jobs: int, **kw) -> GradeOptions:
-    """Options of the fixture runs: short timeouts, 512 MB, no progress bar."""
-    limits = Limits(cell_timeout=TIMEOUT, wall_clock=60, memory_mb=512)
+    """Options of the fixture runs: short timeouts, 512 MB, no progress bar; the sandbox mode
+    from ``COURSE_TEST_SANDBOX`` (default ``auto``), so CI can run the attacks in each mode."""
+    limits = Limits(
+        cell_timeout=TIMEOUT,
+        wall_clock=60,
+        memory_mb=512,
+        sandbox=os.environ.get("COURSE_TEST_SANDBOX", "auto"),
+    )
     return GradeOptions(jobs=jobs, limits=limits, progress=False, **kw)
 
 
