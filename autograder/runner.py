@@ -325,11 +325,18 @@ def _intermediate(
         os.write(status_w, struct.pack("<q", -1))
         os.write(status_w, struct.pack("<q", 70 << 8))
         return
+    _fork_and_report(lambda: runner_main(request, shell, runner_end), runner_end, status_w)
+
+
+def _fork_and_report(
+    body: Any, runner_end: socket.socket, status_w: int
+) -> None:  # pragma: no cover - runs in a fork
+    """Fork the runner (``body``); write its pid, then its wait status, on ``status_w``."""
     pid = os.fork()
     if pid == 0:
         os.close(status_w)
         try:
-            runner_main(request, shell, runner_end)
+            body()
         except BaseException as exc:
             _say_setup_failed(runner_end, f"{type(exc).__name__}: {exc}")
         os._exit(70)
@@ -349,20 +356,12 @@ def _exec_bwrap(
     fd = runner_end.fileno()
     args = bwrap.command(request.spec, request.staging, request.files_dir, fd)
     args += [request.to_json().decode()]
-    pid = os.fork()
-    if pid == 0:
-        os.close(status_w)
-        try:
-            os.set_inheritable(fd, True)
-            os.execvp(args[0], args)
-        except BaseException as exc:
-            _say_setup_failed(runner_end, f"could not start bwrap: {exc}")
-        os._exit(70)
-    runner_end.close()
-    os.write(status_w, struct.pack("<q", pid))
-    _, status = os.waitpid(pid, 0)
-    os.write(status_w, struct.pack("<q", status))
-    os._exit(0)
+
+    def start() -> None:
+        os.set_inheritable(fd, True)
+        os.execvp(args[0], args)
+
+    _fork_and_report(start, runner_end, status_w)
 
 
 def _say_setup_failed(sock: socket.socket, detail: str) -> None:

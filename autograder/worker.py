@@ -34,22 +34,15 @@ from typing import Any
 
 from autograder import sandbox
 from autograder.protocol import ChannelClosed, FrameReader, write_message
+from autograder.runner import ZYGOTE_PRELOAD
 
 #: Seconds the judge may run past a submission's wall-clock limit before it is killed.
 JUDGE_GRACE = 60.0
 PR_SET_DUMPABLE = 4
 #: Address space a judge may add to the warm worker's (MB).
 JUDGE_MEMORY_MB = 4096
-#: Modules every worker (the judge's side) imports before forking.
-DEFAULT_PRELOAD = (
-    "numpy",
-    "numpy.linalg",
-    "numpy.random",
-    "numpy.testing",
-    "matplotlib",
-    "matplotlib.pyplot",
-    "course_lib",
-)
+#: Modules every worker (the judge's side) imports before forking: the runners' and course_lib.
+DEFAULT_PRELOAD = (*ZYGOTE_PRELOAD, "course_lib")
 
 
 def make_shell() -> Any:
