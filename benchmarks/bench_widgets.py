@@ -44,7 +44,7 @@ from course_lib.widgets import (  # noqa: E402
     relu_explorer,
     xor_explorer,
 )
-from course_lib.widgets._base import Explorer  # noqa: E402
+from course_lib.widgets.explorer import Explorer  # noqa: E402
 
 
 @dataclass

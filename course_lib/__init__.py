@@ -5,7 +5,7 @@ Import what you need from the submodules, or the common names from here::
     from course_lib import Sequential, Linear, ReLU, CrossEntropyLoss, fit, data
 """
 
-from . import alternatives, autograd, data, gradcheck, init, jacobians, optim
+from . import alternatives, autograd, data, gradcheck, initializers, jacobians, optim
 from .activations import ELU, GELU, LeakyReLU, PReLU, ReLU, Sigmoid, Softmax, Tanh
 from .gradcheck import check_loss, check_module, numerical_gradient, numerical_jacobian, rel_error
 from .losses import (
@@ -28,7 +28,7 @@ __all__ = [
     "data",
     "gradcheck",
     "jacobians",
-    "init",
+    "initializers",
     "optim",
     "Parameter",
     "Module",

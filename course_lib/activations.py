@@ -63,8 +63,7 @@ class Activation(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Apply ``f`` elementwise and cache ``x``. Any shape; returns the same shape."""
-        if type(x) is not np.ndarray or x.dtype.kind != "f":
-            x = as_float_array(x, type(self).__name__)
+        x = as_float_array(x, type(self).__name__)
         self._x = x
         return self._f(x)
 
@@ -102,8 +101,7 @@ class ReLU(Activation):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``max(0, x)``; caches the mask ``x > 0``. Any shape."""
-        if type(x) is not np.ndarray or x.dtype.kind != "f":
-            x = as_float_array(x, "ReLU")
+        x = as_float_array(x, "ReLU")
         self._x = x
         self._mask = x > 0
         return np.maximum(x, 0)
@@ -309,8 +307,7 @@ class Softmax(Module):
 
     def function(self, x: np.ndarray) -> np.ndarray:
         """Stable softmax of ``x`` along ``axis`` without caching; same shape as ``x``."""
-        if type(x) is not np.ndarray or x.dtype.kind != "f":
-            x = as_float_array(x, "Softmax")
+        x = as_float_array(x, "Softmax")
         if x.ndim == 0:
             raise ValueError("Softmax: expected at least a 1-D array of scores, got a scalar")
         e = np.exp(x - x.max(axis=self.axis, keepdims=True))

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .activations import sigmoid
 from .utils import as_float_array, check_finite
 
 __all__ = [
@@ -132,7 +133,8 @@ class HuberLoss(Loss):
 class CrossEntropyLoss(Loss):
     """Cross-entropy on logits, i.e. ``log_softmax`` + negative log-likelihood, batch mean.
 
-    Targets are integer class labels ``(N,)`` in ``[0, C)`` or probability rows ``(N, C)``.
+    ``L = -(1/N) sum_n log softmax(z_n)[y_n]``. Targets are integer class labels ``(N,)`` in
+    ``[0, C)`` or probability rows ``(N, C)`` (then ``L = -(1/N) sum_n sum_c t_nc log p_nc``).
     Stable for logits of any size (the log-sum-exp is taken after subtracting the row max).
 
     Shapes
@@ -141,58 +143,35 @@ class CrossEntropyLoss(Loss):
     backward: ``(softmax(z) - onehot(y)) / N``; probability targets: ``(softmax * sum(t) - t) / N``.
     """
 
-    _rows: np.ndarray | None = None  # np.arange(N), kept between calls of the same batch size
-
     def forward(self, prediction: np.ndarray, target: np.ndarray) -> float:
         """Mean negative log-likelihood of the targets under ``softmax(prediction)``."""
-        z = prediction
-        if type(z) is not np.ndarray or z.dtype.kind != "f":
-            z = as_float_array(z, "CrossEntropyLoss", "logits")
+        z = as_float_array(prediction, "CrossEntropyLoss", "logits")
         if z.ndim != 2:
             raise ValueError(
                 f"CrossEntropyLoss: expected logits of shape (N, C), got shape {z.shape}"
                 + (" (a single sample? use logits.reshape(1, -1))" if z.ndim == 1 else "")
             )
-        n, c = z.shape
         t = np.asarray(target)
-        # np.<ufunc>.reduce rather than .max()/.sum(): same result, less per-call overhead
-        shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)  # exp() never overflows
-        e = np.exp(shifted)
-        s = np.add.reduce(e, axis=1, keepdims=True)
-        log_s = np.log(s)
-        probs = np.divide(e, s, out=e)  # softmax, in place of exp(shifted)
         if t.ndim == 1:
-            if t.dtype.kind not in "iu":
-                if t.dtype.kind == "f" and np.all(np.isfinite(t)) and np.all(t == np.round(t)):
-                    hint = " (they look like whole numbers: use target.astype(int))"
-                else:
-                    hint = ""
-                raise TypeError(
-                    f"CrossEntropyLoss: class labels must be integers, got dtype {t.dtype}{hint}"
-                )
-            if t.shape[0] != n:
-                raise ValueError(
-                    f"CrossEntropyLoss: expected {n} labels for logits of shape {z.shape}, "
-                    f"got target shape {t.shape}"
-                )
-            rows = self._rows
-            if rows is None or rows.shape[0] != n:
-                rows = self._rows = np.arange(n)
-            try:  # fancy indexing rejects labels >= C; negative ones would wrap: check them
-                picked = shifted[rows, t]
-                if t.dtype.kind == "i" and n and np.minimum.reduce(t) < 0:
-                    raise IndexError
-            except IndexError:
-                bad = int(np.flatnonzero((t < 0) | (t >= c))[0])
-                raise ValueError(
-                    f"CrossEntropyLoss: labels must be in [0, {c}) for {c} classes, got "
-                    f"{int(t[bad])} at index {bad}"
-                ) from None
-            loss = np.add.reduce(log_s[:, 0] - picked) / n  # mean of -log softmax(z)[y]
-            probs[rows, t] -= 1.0
-            probs /= n
-            self._grad = probs
-            return float(loss)
+            return self._forward_labels(z, t)
+        return self._forward_probabilities(z, t)
+
+    def _forward_labels(self, z: np.ndarray, y: np.ndarray) -> float:
+        """Labels ``y (N,)``: loss ``mean(-log p[n, y_n])``, gradient ``(p - onehot(y)) / N``."""
+        n = z.shape[0]
+        _check_labels(y, z.shape)
+        log_p = log_softmax(z, axis=1)  # (N, C)
+        rows = np.arange(n)
+        loss = -log_p[rows, y].sum() / n  # mean of -log p_y
+        grad = np.exp(log_p)  # softmax p
+        grad[rows, y] -= 1.0  # p - onehot(y)
+        grad /= n
+        self._grad = grad
+        return float(loss)
+
+    def _forward_probabilities(self, z: np.ndarray, t: np.ndarray) -> float:
+        """Rows ``t (N, C)``: loss ``-sum(t log p) / N``, gradient ``(p sum(t) - t) / N``."""
+        n = z.shape[0]
         if t.shape != z.shape:
             raise ValueError(
                 f"CrossEntropyLoss: target must be labels of shape ({n},) or probabilities "
@@ -200,9 +179,34 @@ class CrossEntropyLoss(Loss):
             )
         t = as_float_array(t, "CrossEntropyLoss", "target")
         check_finite(t, "CrossEntropyLoss", "target")
-        loss = -np.sum(t * (shifted - log_s)) / n
-        self._grad = (probs * t.sum(axis=1, keepdims=True) - t) / n
+        log_p = log_softmax(z, axis=1)
+        loss = -np.sum(t * log_p) / n
+        self._grad = (np.exp(log_p) * t.sum(axis=1, keepdims=True) - t) / n
         return float(loss)
+
+
+def _check_labels(y: np.ndarray, logits_shape: tuple[int, ...]) -> None:
+    """Raise unless ``y`` holds ``N`` integer labels in ``[0, C)`` for logits ``(N, C)``."""
+    n, c = logits_shape
+    if y.dtype.kind not in "iu":
+        if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            hint = " (they look like whole numbers: use target.astype(int))"
+        else:
+            hint = ""
+        raise TypeError(
+            f"CrossEntropyLoss: class labels must be integers, got dtype {y.dtype}{hint}"
+        )
+    if y.shape[0] != n:
+        raise ValueError(
+            f"CrossEntropyLoss: expected {n} labels for logits of shape {logits_shape}, "
+            f"got target shape {y.shape}"
+        )
+    if n and (y.min() < 0 or y.max() >= c):
+        bad = int(np.flatnonzero((y < 0) | (y >= c))[0])
+        raise ValueError(
+            f"CrossEntropyLoss: labels must be in [0, {c}) for {c} classes, got "
+            f"{int(y[bad])} at index {bad}"
+        )
 
 
 class BCEWithLogitsLoss(Loss):
@@ -222,10 +226,8 @@ class BCEWithLogitsLoss(Loss):
                 f"BCEWithLogitsLoss: targets must lie in [0, 1], got values in "
                 f"[{t.min():g}, {t.max():g}]"
             )
-        e = np.exp(-np.abs(z))
-        per = np.maximum(z, 0) - z * t + np.log1p(e)
-        sig = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-        self._grad = (sig - t) / z.size
+        per = np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))
+        self._grad = (sigmoid(z) - t) / z.size
         return float(np.mean(per))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from . import init as _init
+from . import initializers as _init
 from .utils import as_float_array, as_rng, check_batch
 
 __all__ = ["Parameter", "Module", "Sequential", "Linear", "Identity"]
@@ -165,7 +165,8 @@ class Linear(Module):
     bias : bool
         Whether to learn an additive bias ``b``.
     init : {"he", "xavier", "zeros"} or callable
-        Weight initialiser (see :mod:`course_lib.init`); a callable gets ``(shape, rng, dtype)``.
+        Weight initialiser (see :mod:`course_lib.initializers`); a callable gets
+        ``(shape, rng, dtype)``.
     rng : np.random.Generator or int, optional
         Randomness for the initialiser.
     dtype : numpy dtype
@@ -222,8 +223,7 @@ class Linear(Module):
         np.ndarray
             Shape ``(N, out_features)``.
         """
-        if type(x) is not np.ndarray or x.dtype.kind != "f":
-            x = as_float_array(x, self._who)
+        x = as_float_array(x, self._who)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             check_batch(x, self._who, self.in_features)
         self._x = x

@@ -56,7 +56,7 @@ def deep_mlp(
     in_features : int, optional
         Input width ``D_0``; default ``width``.
     init : str or callable
-        Weight initialiser of every ``Linear`` (see :mod:`course_lib.init`).
+        Weight initialiser of every ``Linear`` (see :mod:`course_lib.initializers`).
     gain : float
         Multiplies the initial weights of the hidden layers (not of the output layer), to make
         them deliberately too small or too large.

@@ -19,11 +19,12 @@ only what changed) and shown in an ``ipywidgets.Image``.
 ============================  =================================================================
 """
 
-from ._base import Explorer, FigureRenderer
 from .activations import ActivationExplorer, activation_explorer
 from .backprop import GRAPHS, BackpropExplorer, backprop_explorer
 from .costs import CostExplorer, cost_explorer
+from .explorer import Explorer
 from .relu import RELU_PRESETS, ReluExplorer, relu_explorer
+from .rendering import FigureRenderer
 from .xor import XOR_PRESETS, XorExplorer, xor_explorer
 
 __all__ = [

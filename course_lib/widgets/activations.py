@@ -36,7 +36,8 @@ from ..data import moons
 from ..losses import CrossEntropyLoss
 from ..modules import Linear, Module, Sequential
 from ..optim import SGD
-from ._base import Explorer, Spans
+from .artists import Spans
+from .explorer import Explorer
 
 __all__ = [
     "ActivationExplorer",

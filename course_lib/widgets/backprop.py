@@ -35,7 +35,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.text import Text
 
 from ..autograd import Value, draw_graph, trace
-from ._base import Explorer
+from .explorer import Explorer
 
 __all__ = ["BackpropExplorer", "backprop_explorer", "GRAPHS", "local_derivatives"]
 

@@ -23,7 +23,8 @@ import numpy as np
 
 from ..activations import sigmoid
 from ..data import regression_with_outliers
-from ._base import Explorer, Spans
+from .artists import Spans
+from .explorer import Explorer
 
 __all__ = ["CostExplorer", "cost_explorer", "fit_least_squares", "fit_huber"]
 

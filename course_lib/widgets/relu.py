@@ -32,7 +32,9 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from ._base import Explorer, PointGroups, nice_limit
+from .artists import PointGroups
+from .explorer import Explorer
+from .rendering import nice_limit
 
 __all__ = ["ReluExplorer", "relu_explorer", "RELU_PRESETS"]
 

@@ -32,7 +32,9 @@ from ..data import xor
 from ..losses import MSELoss
 from ..modules import Linear, Sequential
 from ..optim import SGD
-from ._base import DivergingColors, Explorer, PixelImage, nice_limit
+from .artists import DivergingColors, PixelImage
+from .explorer import Explorer
+from .rendering import nice_limit
 
 __all__ = ["XorExplorer", "xor_explorer", "XOR_PRESETS"]
 

@@ -74,7 +74,7 @@ def faults(tmp_path_factory):
     ag_cases.tree("bad_meta", _bad_metadata())(folder)
     ag_cases.tree("huge_expr", ag_cases.notebook(relu=HUGE_EXPRESSION))(folder)
     ag_cases.tree("long_ename", ag_cases.with_cell(ag_cases.notebook(), "relu", LONG_NAME))(folder)
-    hog = ag_cases.with_cell(ag_cases.notebook(), "test_softmax_hidden", FORK_HOG)
+    hog = ag_cases.with_cell(ag_cases.notebook(), "relu", FORK_HOG)
     ag_cases.tree("fork_hog", hog)(folder)
     workspace = Workspace(base / "ws", root=ag_cases.FIXTURE_ROOT)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -110,7 +110,9 @@ def test_memory_is_limited_for_the_submission_as_a_whole(faults):
     _, records, _ = faults
     record = records["fork_hog"]
     assert "memory limit of the submission reached" in record["status"]
-    assert record["total"] == 10  # the tests before the fatal cell keep their points
+    # killed while its cell runs (then the tests after it are not run) or, on a slow machine,
+    # while the tests run: either way none of them passes
+    assert record["total"] == 0
     assert "watchdog" in record["run"]["limits"]
     assert 300 < record["run"]["peak"]["memory_mb"] < 2000
 

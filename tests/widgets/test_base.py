@@ -1,4 +1,4 @@
-"""The shared machinery: PNG encoding, the blitting renderer, colours, the update path."""
+"""The shared machinery: PNG encoding, the blitting renderer, artists, the update path."""
 
 from __future__ import annotations
 
@@ -10,16 +10,10 @@ import pytest
 from PIL import Image
 
 import course_lib.widgets as cw
-from course_lib.widgets._base import (
-    DivergingColors,
-    Explorer,
-    FigureRenderer,
-    PixelImage,
-    PointGroups,
-    Spans,
-    encode_png,
-    nice_limit,
-)
+from course_lib.widgets.artists import DivergingColors, PixelImage, PointGroups, Spans
+from course_lib.widgets.explorer import Explorer
+from course_lib.widgets.png import encode_png
+from course_lib.widgets.rendering import FigureRenderer, nice_limit
 
 
 def test_package_exports_the_five_explorers():
