@@ -6,7 +6,8 @@
     course feedback EX                       one HTML page per student, hidden tests removed
     course export                            the CSV gradebook
     course report EX                         HTML report with plots
-    course build-html [OUT]                  the executed lectures as a static HTML site
+    course site [--out DIR] [--base-url URL] the course site (Sphinx + MyST-NB, offline maths)
+    course podcast [PART ...]                synthesise the lecture podcast
 
 Exit status: 0 when everything asked for was done (for ``grade``: every submission got a
 grade; a zero with a reason is a grade), 1 when some submission could not be graded because
@@ -203,16 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--workspace", type=Path, help=f"default: ROOT/{DEFAULT_WORKSPACE}/demo (git-ignored)"
     )
 
-    p = sub.add_parser(
-        "build-html",
-        help="render the executed lectures to a static HTML site",
-        description=(
-            "Execute every lecture notebook in a fresh kernel and write one HTML page per "
-            "lecture, with its plots, plus an index.html, so the course can be read without "
-            "running Jupyter."
-        ),
+    from course_site.cli import add_podcast_arguments, add_site_arguments
+
+    add_site_arguments(
+        sub.add_parser(
+            "site", help="the course site: lectures, exercises, glossary, podcast (offline maths)"
+        )
     )
-    p.add_argument("out", nargs="?", type=Path, help="output folder (default: ROOT/site)")
+    add_podcast_arguments(
+        sub.add_parser("podcast", help="synthesise the lecture podcast (only changed episodes)")
+    )
+    add_site_arguments(sub.add_parser("build-html", help="old name of `course site`"))
     p.add_argument("--timeout", type=_positive_int, default=600, help="seconds per cell (600)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -359,19 +361,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_UNGRADED
 
 
-def cmd_build_html(args: argparse.Namespace) -> int:
-    """``course build-html``: run :func:`autograder.site.build_html` on ROOT/lectures."""
-    from autograder.site import build_html
+def cmd_site(args: argparse.Namespace) -> int:
+    """``course site`` (old name ``build-html``): :func:`course_site.cli.run_site`."""
+    from course_site.cli import run_site
 
-    root = _root(args)
-    index = build_html(
-        args.out or root / "site",
-        root / "lectures",
-        timeout=args.timeout,
-        progress=not args.no_progress,
-    )
-    print(f"wrote {index}")
-    return EXIT_OK
+    return run_site(args, root=_root(args), prog="course")
+
+
+def cmd_podcast(args: argparse.Namespace) -> int:
+    """``course podcast``: :func:`course_site.cli.run_podcast`."""
+    from course_site.cli import run_podcast
+
+    return run_podcast(args, root=_root(args), prog="course")
 
 
 COMMANDS = {
@@ -381,7 +382,9 @@ COMMANDS = {
     "export": cmd_export,
     "report": cmd_report,
     "demo": cmd_demo,
-    "build-html": cmd_build_html,
+    "site": cmd_site,
+    "podcast": cmd_podcast,
+    "build-html": cmd_site,
 }
 
 

@@ -141,12 +141,12 @@ def _summary_markdown(record: dict[str, Any]) -> str:
     )
 
 
-def _problem_page(record: dict[str, Any]) -> str:
+def _problem_page(record: dict[str, Any], head: str = "") -> str:
     reasons = [record.get("problem") or ""] + list(record.get("flags", []))
     items = "".join(f"<li>{html.escape(r)}</li>" for r in reasons if r)
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>Feedback: {html.escape(record['assignment'])}</title></head><body>"
+        f"<title>Feedback: {html.escape(record['assignment'])}</title>{head}</head><body>"
         f"<h1>Feedback: {html.escape(record['assignment'])}</h1>"
         f"<p><b>Student:</b> {html.escape(record['student_id'])}<br>"
         f"<b>Score:</b> {record['total']:g} / {record['max_total']:g}</p>"
@@ -205,7 +205,9 @@ def _test_cell_html(cell: Any, grade_id: str | None, hidden: bool) -> str:
     return f'<div class="cell test"><div class="label">{label}</div>{outputs}</div>'
 
 
-def render_feedback(nb: Any, record: dict[str, Any], secret: set[str], show_hidden: bool) -> str:
+def render_feedback(
+    nb: Any, record: dict[str, Any], secret: set[str], show_hidden: bool, head: str = ""
+) -> str:
     """HTML feedback for one executed notebook (a standalone page, everything escaped).
 
     Parameters
@@ -218,6 +220,8 @@ def render_feedback(nb: Any, record: dict[str, Any], secret: set[str], show_hidd
         Hidden-test lines to keep out (ignored with ``show_hidden``).
     show_hidden : bool
         Keep hidden tests (instructor view).
+    head : str
+        Extra ``<head>`` markup (the offline MathJax tags).
 
     Returns
     -------
@@ -250,8 +254,17 @@ def render_feedback(nb: Any, record: dict[str, Any], secret: set[str], show_hidd
     title = html.escape(f"Feedback: {record['assignment']} ({record['student_id']})")
     return (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-        f"<style>{_PAGE_STYLE}</style></head><body>{''.join(parts)}</body></html>\n"
+        f"<style>{_PAGE_STYLE}</style>{head}</head><body>{''.join(parts)}</body></html>\n"
     )
+
+
+def _math_head(workspace: Workspace, exercise: str) -> str:
+    """MathJax, copied once beside the feedback pages: the maths renders with no network."""
+    from course_site.mathjax import install_math
+
+    page = workspace.feedback_path(exercise, "student")  # feedback/<student>/<ex>/<ex>.html
+    root = page.parent.parent.parent
+    return install_math(root, url="../../mathjax")
 
 
 def write_feedback(
@@ -307,14 +320,15 @@ def write_feedback(
 
         iterator = tqdm(records, desc=f"feedback {exercise}", unit="student")
     written = []
+    head = _math_head(workspace, exercise)
     for record in iterator:
         path = workspace.feedback_path(exercise, record["student_id"])
         executed = workspace.autograded_path(exercise, record["student_id"])
         if record.get("graded") and executed.is_file():
             nb = nbformat.read(executed, as_version=4)
-            page = render_feedback(nb, record, secret, show_hidden)
+            page = render_feedback(nb, record, secret, show_hidden, head)
         else:
-            page = _problem_page(record)
+            page = _problem_page(record, head)
         atomic_write(path, page)
         written.append(path)
     return written

@@ -198,9 +198,13 @@ def build_report(workspace: Workspace, exercise: str, output: Path | None = None
     hardest = sorted(rates, key=lambda x: x[1])[:3]
     hardest_text = ", ".join(f"{g} ({100 * r:.0f}%)" for g, r, _ in hardest)
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    path = output or workspace.report_path(exercise)
+    from course_site.mathjax import install_math
+
+    math = install_math(path.parent)  # offline: the report renders its maths with no network
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(exercise)}: grading report</title>
-<style>{_STYLE}</style></head><body>
+<style>{_STYLE}</style>{math}</head><body>
 <h1>{html.escape(exercise)}</h1>
 <p class="muted">Grading report, {generated}, workspace {html.escape(str(workspace.path))}</p>
 {_cards(records, max_total)}
@@ -211,6 +215,5 @@ def build_report(workspace: Workspace, exercise: str, output: Path | None = None
 <h2>All scores</h2>{_score_table(records)}
 </body></html>
 """
-    path = output or workspace.report_path(exercise)
     atomic_write(path, body)
     return path

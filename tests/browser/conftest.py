@@ -281,3 +281,90 @@ def wait_image_changed(pg, kind: str, before: str, timeout: float = TIMEOUT_MS) 
         timeout=timeout,
     )
     return image_src(pg, kind)
+
+
+# ------------------------------------------------------------------------------------------------
+# The course site (test_site_browser.py): built once per run, served on 127.0.0.1
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def course_site(tmp_path_factory) -> dict:
+    """The course site of this checkout, built once per run: ``{"out_dir", "lectures", ...}``.
+
+    The same folder, lock and record as the ``site`` fixture of ``tests/site/conftest.py``, so
+    whichever xdist worker comes first builds it and the other reuses it. Skips, saying what to
+    install, without the ``site`` extra or a speech engine.
+    """
+    import dataclasses
+    import fcntl
+    import warnings
+
+    try:
+        from course_site.book import build_site, require_book_tool
+        from course_site.layout import Course
+        from course_site.podcast import EngineMissing, find_engine
+
+        require_book_tool()
+        find_engine()
+    except (ModuleNotFoundError, EngineMissing) as err:
+        pytest.skip(f"the course site cannot be built here: {err}")
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "course-site"
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / "site.json"
+    with (folder / "build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.is_file():
+            course = dataclasses.replace(Course.find(REPO), build=folder / "build")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", PendingDeprecationWarning)
+                result = build_site(folder / "site", course=course, progress=False)
+            data = {**dataclasses.asdict(result), "out_dir": str(result.out_dir)}
+            record.write_text(json.dumps(data), encoding="utf-8")
+    data = json.loads(record.read_text(encoding="utf-8"))
+    return {**data, "out_dir": Path(data["out_dir"])}
+
+
+@pytest.fixture(scope="module")
+def serve_folder():
+    """A function that serves a folder over HTTP on 127.0.0.1 and returns its base URL.
+
+    Each server runs in a thread of this process and is shut down at the end of the module.
+    """
+    import functools
+    import http.server
+    import threading
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            """Keep the test output clean: no line per request."""
+
+    servers = []
+
+    def serve(folder: Path) -> str:
+        handler = functools.partial(QuietHandler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    try:
+        yield serve
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.fixture(scope="module")
+def offline_page(browser):
+    """A fresh Chromium page in which every request not to 127.0.0.1 is aborted."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    context.route("**/*", _only_localhost)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        yield pg
+    finally:
+        context.close()

@@ -8,12 +8,12 @@ Two groups of tests:
   beyond the last topic end with a review quiz) and links to the course map and to its previous
   and next part; the course map links every part that exists; links between notebooks resolve;
 - execution (``slow``): each notebook runs in a fresh kernel (nbclient, as
-  :func:`autograder.site.execute_notebook` does for the HTML site) without an error output,
+  :func:`course_site.execute.execute_notebook` does for the course site) without an error output,
   without a warning or anything else on stderr, and all of them together within
   :data:`TIME_BUDGET` seconds.
 
 The kernels get one BLAS thread and a throw-away quiz-progress file (see
-:func:`autograder.site.kernel_env`), so runs are reproducible and touch nothing in ``$HOME``.
+:func:`course_site.execute.kernel_env`), so runs are reproducible and touch nothing in ``$HOME``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.site import execute_notebook, kernel_env
 from course_lib.quiz import TOPICS
+from course_site.execute import execute_notebook, kernel_env
 
 ROOT = Path(__file__).resolve().parents[2]
 LECTURES = ROOT / "lectures"
