@@ -215,8 +215,6 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser("podcast", help="synthesise the lecture podcast (only changed episodes)")
     )
     add_site_arguments(sub.add_parser("build-html", help="old name of `course site`"))
-    p.add_argument("--timeout", type=_positive_int, default=600, help="seconds per cell (600)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
