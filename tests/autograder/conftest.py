@@ -18,6 +18,9 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+#: The sandbox mode of the fixture run, for the summary line that tests/conftest.py prints.
+SANDBOX_NOTE = Path(tempfile.gettempdir()) / f"course-autograder-sandbox-{os.getuid()}.txt"
+
 import ag_cases  # noqa: E402
 from ag_cases import SECRET_ENV, SECRET_VALUE, fixture_options  # noqa: E402
 
@@ -69,7 +72,7 @@ def fx_graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
         else:
             os.environ[SECRET_ENV] = old
     records = {r["student_id"]: r for r in run.records}
-    _SANDBOX_NOTE.write_text(f"{run.sandbox} (uid {os.getuid()})\n")
+    SANDBOX_NOTE.write_text(f"{run.sandbox} (uid {os.getuid()})\n")
     return Graded(workspace, run, records, cases, folder, base, secret_file)
 
 
@@ -85,17 +88,3 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory):
     limits = Limits(cell_timeout=8, wall_clock=90, memory_mb=512)
     result = run_demo(root, workspace, jobs=2, limits=limits, progress=False, echo=lambda _: None)
     return workspace, result
-
-
-#: Where the (xdist worker's) fixture notes the sandbox it graded with, for the summary.
-_SANDBOX_NOTE = Path(tempfile.gettempdir()) / f"course-autograder-sandbox-{os.getuid()}.txt"
-
-
-def pytest_sessionstart(session):  # noqa: ARG001
-    _SANDBOX_NOTE.unlink(missing_ok=True)
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
-    """Say which sandbox mode graded the fixture class (CI runs as root and as a user)."""
-    if _SANDBOX_NOTE.is_file() and not hasattr(config, "workerinput"):
-        terminalreporter.write_line(f"autograder sandbox: {_SANDBOX_NOTE.read_text().strip()}")
