@@ -408,7 +408,8 @@ def _serve_confined(
             wire.close_quietly(fd)
     if spec.mode != "bwrap":  # bwrap has dropped every capability already
         sandbox.drop_privileges(spec)
-    sandbox.prctl(PR_SET_DUMPABLE, 0)  # other processes of this user cannot read our memory
+    if spec.mode == "none":  # no PID namespace: other processes of this user could read us
+        sandbox.prctl(PR_SET_DUMPABLE, 0)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     serve_judge(kernel, sock, spec.mode)
 
