@@ -65,7 +65,11 @@ def test_snooping_reads_and_writes_nothing(fx_graded):
     report = ast.literal_eval(line)
     reads = {k: v for k, v in report.items() if isinstance(v, str) and k.startswith(("/", "."))}
     assert reads, report
-    assert not any(v.startswith(("READ", "WROTE")) for v in reads.values()), reads
+    # /proc/1 is the sandbox's own first process (its own PID namespace): its environment, that
+    # of the zygote it was forked from, may be readable; it holds no secret (checked below)
+    own = {k: v for k, v in reads.items() if k != "/proc/1/environ"}
+    assert not any(v.startswith(("READ", "WROTE")) for v in own.values()), own
+    assert SECRET_VALUE not in reads.get("/proc/1/environ", "")
     assert report["network"] != "CONNECTED"
     if os.geteuid() == 0:
         assert report["uid"] != 0
