@@ -278,22 +278,15 @@ def score_step(
     for index, cell in enumerate(pending.notebook.cells):
         meta = cell.metadata.get("nbgrader", {}) or {}
         labels[index] = f"'{meta['grade_id']}'" if meta.get("grade_id") else f"#{index}"
-    tamper: list[str] = []
     truncated = []
     for index in sorted(pending.results):
         result = pending.results[index]
-        tamper += [f"{t} (cell {labels.get(index, index)})" for t in result.get("tamper", [])]
         if result.get("dropped"):
             truncated.append(f"{labels.get(index, index)}: {result['dropped']:,} characters")
         if result.get("ename") == "CellTimeoutError":
             pending.flags.append(f"cell {labels.get(index, index)} timed out (infinite loop?)")
         elif result.get("ename") == "MemoryError":
             pending.flags.append(f"memory limit reached in cell {labels.get(index, index)}")
-    if tamper:
-        unique = list(dict.fromkeys(tamper))
-        pending.tamper = unique
-        shown = "; ".join(unique[:4]) + (f"; and {len(unique) - 4} more" if len(unique) > 4 else "")
-        pending.flags.append(f"tampering detected and undone ({len(unique)} changes): {shown}")
     if truncated:
         pending.flags.append(f"output over the cap, truncated ({'; '.join(truncated)})")
     manual = [s.grade_id for s in scores if s.points is None]
