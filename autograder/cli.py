@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from autograder.layout import DEFAULT_WORKSPACE, LayoutError, Limits, Workspace, find_root
+from autograder.limits import Limits
+from autograder.workspace import DEFAULT_WORKSPACE, LayoutError, Workspace, find_root
 
 EXIT_OK, EXIT_UNGRADED, EXIT_USAGE = 0, 1, 2
 
@@ -231,8 +232,8 @@ def _workspace(args: argparse.Namespace, root: Path, default: str = DEFAULT_WORK
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    """``course release``: run :func:`autograder.release.release`."""
-    from autograder.release import ReleaseError, release
+    """``course release``: run :func:`autograder.assignments.release.release`."""
+    from autograder.assignments.release import ReleaseError, release
 
     root = _root(args)
     try:
@@ -250,7 +251,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def _default_timeout(root: Path) -> float:
-    from autograder.assignment import load_nbgrader_config
+    from autograder.assignments.master import load_nbgrader_config
 
     try:
         value = load_nbgrader_config(root).Execute.timeout
@@ -261,9 +262,9 @@ def _default_timeout(root: Path) -> float:
 
 def cmd_grade(args: argparse.Namespace) -> int:
     """``course grade``: grade a class, print the table, exit 1 if a submission went ungraded."""
-    from autograder.grade import GradeOptions, grade, summary_table
-    from autograder.intake import roster_ids
-    from autograder.pool import default_jobs
+    from autograder.isolation.pool import default_jobs
+    from autograder.pipeline.grading import GradeOptions, grade, summary_table
+    from autograder.pipeline.intake import roster_ids
 
     root = _root(args)
     workspace = _workspace(args, root)
@@ -300,7 +301,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def cmd_feedback(args: argparse.Namespace) -> int:
     """``course feedback``: one HTML page per student."""
-    from autograder.feedback import write_feedback
+    from autograder.outputs.feedback import write_feedback
 
     root = _root(args)
     workspace = _workspace(args, root)
@@ -318,7 +319,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``course export``: the CSV gradebook of a workspace."""
-    from autograder.store import ResultStore, write_csv
+    from autograder.pipeline.store import ResultStore, write_csv
 
     root = _root(args)
     workspace = _workspace(args, root)
@@ -333,7 +334,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``course report``: the HTML class report."""
-    from autograder.report import build_report
+    from autograder.outputs.report import build_report
 
     root = _root(args)
     workspace = _workspace(args, root)
@@ -344,7 +345,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``course demo``: the whole job on a synthetic class."""
-    from autograder.demo import describe, run_demo
+    from autograder.demo.run import describe, run_demo
 
     root = _root(args)
     workspace = _workspace(args, root, default=f"{DEFAULT_WORKSPACE}/demo")
@@ -399,9 +400,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         The exit status.
     """
-    from autograder.assignment import AssignmentError
-    from autograder.intake import IntakeError
-    from autograder.pool import PoolError
+    from autograder.assignments.master import AssignmentError
+    from autograder.isolation.pool import PoolError
+    from autograder.pipeline.intake import IntakeError
 
     parser = build_parser()
     args = parser.parse_args(argv)

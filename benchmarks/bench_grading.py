@@ -1,7 +1,8 @@
 """Grading a class: ``course grade --jobs 2`` against serial ``nbgrader autograde``.
 
 Forty submissions of ``ex01_modules`` (correct ones and the typical bugs of
-:mod:`autograder.synth`: gradients assigned instead of accumulated, a sum over the wrong axis,
+:mod:`autograder.demo.synthetic_class`: gradients assigned instead of accumulated, a sum over
+the wrong axis,
 an unfinished exercise, a blank notebook) are written once as an nbgrader tree. Both graders
 run on the same copies on the same machine, one run each, each timed end to end as a command
 (interpreter start-up, imports and workers included; ``nbgrader generate_assignment`` is set-up
@@ -30,13 +31,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import synth  # noqa: E402
-from autograder.assignment import load_assignment  # noqa: E402
-from autograder.layout import Workspace  # noqa: E402
-from autograder.nbgrader_run import make_course, nbgrader_env, read_scores  # noqa: E402
+from nbgrader_harness import make_course, nbgrader_env, read_scores  # noqa: E402
+
+from autograder.assignments.master import load_assignment  # noqa: E402
+from autograder.demo import synthetic_class  # noqa: E402
+from autograder.workspace import Workspace  # noqa: E402
 
 EXERCISE = "ex01_modules"
-#: The mix of the class: (persona of autograder.synth, how many out of every 5).
+#: The mix of the class: (persona of autograder.demo.synthetic_class, how many out of every 5).
 MIX = ["ada", "grace", "linus", "margaret", "bob"]
 
 
@@ -46,7 +48,7 @@ def write_class(n: int, folder: Path) -> dict[str, str]:
     assignment = load_assignment(ROOT, EXERCISE, workspace)
     source = json.loads(assignment.source_path.read_text(encoding="utf-8"))
     due = datetime.now(UTC) + timedelta(days=1)
-    personas = {s.student_id: s for s in synth.make_class(assignment, source, due)}
+    personas = {s.student_id: s for s in synthetic_class.make_class(assignment, source, due)}
     kinds = {}
     for i in range(n):
         kind = MIX[i % len(MIX)]
@@ -104,7 +106,7 @@ def channel_round_trip(calls: int = 2000) -> dict[str, float]:
 
     import numpy as np
 
-    from autograder import remote, wire
+    from autograder.isolation import remote, wire
 
     ours, theirs = socket.socketpair()
     pid = os.fork()

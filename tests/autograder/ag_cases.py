@@ -19,9 +19,9 @@ from typing import Any
 
 import nbformat
 
-from autograder.grade import GradeOptions
-from autograder.layout import Limits
-from autograder.synth import fill_release, insert_after, solution_code
+from autograder.demo.synthetic_class import fill_release, insert_after, solution_code
+from autograder.limits import Limits
+from autograder.pipeline.grading import GradeOptions
 
 HERE = Path(__file__).resolve().parent
 FIXTURE_ROOT = HERE / "fixtures" / "course"
@@ -79,7 +79,7 @@ class Case:
 
 def release() -> dict[str, Any]:
     """The student release of the fixture (computed the way nbgrader does it)."""
-    from autograder.assignment import compute_master, load_nbgrader_config
+    from autograder.assignments.master import compute_master, load_nbgrader_config
 
     source = FIXTURE_ROOT / "solutions" / EXERCISE / f"{EXERCISE}.ipynb"
     _, rel = compute_master(source, EXERCISE, load_nbgrader_config(FIXTURE_ROOT))
@@ -159,7 +159,7 @@ def _edited(nb: dict[str, Any], grade_id: str, source: str) -> dict[str, Any]:
 
 def other_assignment() -> dict[str, Any]:
     """A solved ``fx_other`` notebook (the wrong assignment for fx_basics)."""
-    from autograder.assignment import compute_master, load_nbgrader_config
+    from autograder.assignments.master import compute_master, load_nbgrader_config
 
     source = FIXTURE_ROOT / "solutions" / "fx_other" / "fx_other.ipynb"
     _, rel = compute_master(source, "fx_other", load_nbgrader_config(FIXTURE_ROOT))
@@ -517,7 +517,7 @@ def relu(x):
 #: Rewrite the runner's own request handlers (obfuscated names) so every answer is "right".
 PATCH_RUNNER = """\
 import sys
-_m = sys.modules["auto" + "grader." + "re" + "mote"]
+_m = sys.modules["auto" + "grader.isolation." + "re" + "mote"]
 _h = getattr(_m, "_HAN" + "DLERS")
 for _k in list(_h):
     _h[_k] = lambda peer, *a: True
@@ -658,7 +658,7 @@ print("hits:", sorted(set(_hits)))
 
 _FIND_PEER = """\
 import gc as _gc, sys as _sys
-_RM = _sys.modules["autograder.remote"]
+_RM = _sys.modules["autograder.isolation.remote"]
 def _peer():
     return next(o for o in _gc.get_objects() if type(o) is _RM.Peer)
 """

@@ -17,6 +17,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1] / "benchmarks"))  # the nbgrader harness
 
 #: The sandbox mode of the fixture run, for the summary line that tests/conftest.py prints.
 SANDBOX_NOTE = Path(tempfile.gettempdir()) / f"course-autograder-sandbox-{os.getuid()}.txt"
@@ -24,8 +25,9 @@ SANDBOX_NOTE = Path(tempfile.gettempdir()) / f"course-autograder-sandbox-{os.get
 import ag_cases  # noqa: E402
 from ag_cases import SECRET_ENV, SECRET_VALUE, fixture_options  # noqa: E402
 
-from autograder.grade import GradeRun, grade  # noqa: E402
-from autograder.layout import Limits, Workspace  # noqa: E402
+from autograder.limits import Limits  # noqa: E402
+from autograder.pipeline.grading import GradeRun, grade  # noqa: E402
+from autograder.workspace import Workspace  # noqa: E402
 
 
 @dataclass
@@ -79,7 +81,7 @@ def fx_graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory):
     """``course demo`` on the real ex01_modules, in a temporary workspace."""
-    from autograder.demo import run_demo
+    from autograder.demo.run import run_demo
 
     root = HERE.parents[1]
     if not (root / "solutions" / "ex01_modules" / "ex01_modules.ipynb").is_file():

@@ -95,7 +95,7 @@ def test_suspicious_code_is_flagged(fx_graded):
 
 
 def test_feedback_has_no_hidden_tests(fx_graded):
-    from autograder.feedback import hidden_lines, write_feedback
+    from autograder.outputs.feedback import hidden_lines, write_feedback
 
     pages = write_feedback(fx_graded.workspace, "fx_basics")
     assert len(pages) == len(fx_graded.records)
@@ -120,7 +120,7 @@ def test_feedback_has_no_hidden_tests(fx_graded):
 
 
 def test_instructor_feedback_can_show_hidden_tests(fx_graded, tmp_path):
-    from autograder.feedback import write_feedback
+    from autograder.outputs.feedback import write_feedback
 
     (page,) = write_feedback(fx_graded.workspace, "fx_basics", students=["full"], show_hidden=True)
     assert ag_cases.HIDDEN_CANARY in page.read_text()
@@ -129,7 +129,7 @@ def test_instructor_feedback_can_show_hidden_tests(fx_graded, tmp_path):
 
 
 def test_report_has_plots_and_reasons(fx_graded):
-    from autograder.report import build_report
+    from autograder.outputs.report import build_report
 
     path = build_report(fx_graded.workspace, "fx_basics")
     text = path.read_text()

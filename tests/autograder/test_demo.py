@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.synth import EXPECTATIONS
+from autograder.demo.synthetic_class import EXPECTATIONS
 
 # One worker runs every autograder test, so the session fixtures (a whole class graded,
 # the demo) are built once, and no other grading run's sandboxes overlap these checks.
@@ -38,7 +38,7 @@ def test_demo_writes_report_and_feedback(demo_run):
 
 @pytest.mark.slow
 def test_demo_output_names_the_report(demo_run):
-    from autograder.demo import describe
+    from autograder.demo.run import describe
 
     _, result = demo_run
     text = describe(result)

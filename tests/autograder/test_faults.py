@@ -17,8 +17,8 @@ import ag_cases
 import pytest
 from ag_cases import fixture_options
 
-from autograder.grade import grade
-from autograder.layout import Workspace
+from autograder.pipeline.grading import grade
+from autograder.workspace import Workspace
 
 pytestmark = pytest.mark.xdist_group("autograder")
 

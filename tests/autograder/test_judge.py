@@ -8,7 +8,8 @@ memory, the reference implementation borrowed without importing it, another stud
 read from memory. Each must score what a wrong notebook scores, and nothing of the hidden
 tests, of the reference or of another student may appear in its outputs, record or feedback.
 
-The second half tests the channel itself (:mod:`autograder.remote`, :mod:`autograder.wire`)
+The second half tests the channel itself (:mod:`autograder.isolation.remote`,
+:mod:`autograder.isolation.wire`)
 with a hostile peer: malformed answers are the peer's failure, never the judge's.
 """
 
@@ -25,7 +26,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import remote, wire
+from autograder.isolation import remote, wire
 
 pytestmark = pytest.mark.xdist_group("autograder")
 
@@ -42,7 +43,7 @@ def _student_outputs(fx_graded, student: str) -> str:
 
 @pytest.fixture(scope="module")
 def feedback_pages(fx_graded):
-    from autograder.feedback import write_feedback
+    from autograder.outputs.feedback import write_feedback
 
     pages = write_feedback(fx_graded.workspace, "fx_basics")
     return {page.parent.parent.name: page.read_text() for page in pages} | {
@@ -126,8 +127,8 @@ def test_feedback_shows_verdicts_not_test_sources(fx_graded, feedback_pages):
 
 def test_the_runner_never_held_the_reference(fx_graded):
     """The public course_lib given to the sandbox holds base classes, never graded code."""
-    from autograder.assignment import load_assignment
-    from autograder.grade import runner_files
+    from autograder.assignments.master import load_assignment
+    from autograder.pipeline.grading import runner_files
 
     assignment = load_assignment(ag_cases.FIXTURE_ROOT, "fx_basics", fx_graded.workspace)
     files = runner_files(assignment)

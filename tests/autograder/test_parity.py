@@ -9,8 +9,8 @@ import ag_cases
 import pytest
 from ag_cases import TIMEOUT, fixture_options
 
-from autograder.grade import grade
-from autograder.layout import Workspace
+from autograder.pipeline.grading import grade
+from autograder.workspace import Workspace
 
 # One worker runs every autograder test, so the session fixtures (a whole class graded,
 # the demo) are built once, and no other grading run's sandboxes overlap these checks.
@@ -50,7 +50,7 @@ def test_parallel_equals_serial(fx_graded, tmp_path):
 @pytest.fixture(scope="module")
 def fx_nbgrader(fx_graded, tmp_path_factory):
     """Stock ``nbgrader autograde`` (serial, a kernel per notebook) on some of the class."""
-    from autograder.nbgrader_run import autograde
+    from nbgrader_harness import autograde
 
     names = [*ORDINARY, "monkey", "warns"]
     submissions = {s: fx_graded.workspace.submitted_path("fx_basics", s) for s in names}
@@ -77,7 +77,7 @@ def test_matches_nbgrader_autograde(fx_graded, fx_nbgrader):
 @pytest.mark.slow
 def test_ex01_matches_nbgrader_autograde(demo_run, tmp_path):
     """On the real ex01_modules: a correct and two buggy synthetic students."""
-    from autograder.nbgrader_run import autograde
+    from nbgrader_harness import autograde
 
     workspace, result = demo_run
     names = ["ada", "grace"]
@@ -95,8 +95,8 @@ def test_sanitize_matches_nbgrader_overwrite_cells(fx_nbgrader, tmp_path):
     import nbformat
     from nbgrader.preprocessors import ClearOutput, DeduplicateIds, OverwriteCells
 
-    from autograder.assignment import load_assignment
-    from autograder.sanitize import sanitize
+    from autograder.assignments.master import load_assignment
+    from autograder.pipeline.sanitize import sanitize
 
     course, _ = fx_nbgrader
     workspace = Workspace(tmp_path / "ws", root=ag_cases.FIXTURE_ROOT)

@@ -8,9 +8,9 @@ import ag_cases
 import pytest
 from ag_cases import fixture_options
 
-from autograder.grade import grade
-from autograder.layout import Workspace
-from autograder.store import ResultStore
+from autograder.pipeline.grading import grade
+from autograder.pipeline.store import ResultStore
+from autograder.workspace import Workspace
 
 # One worker runs every autograder test, so the session fixtures (a whole class graded,
 # the demo) are built once, and no other grading run's sandboxes overlap these checks.
@@ -84,7 +84,7 @@ def test_grades_csv_covers_everyone_graded_so_far(tmp_path):
 
 
 def test_wall_clock_limit_keeps_points_of_finished_cells(tmp_path):
-    from autograder.layout import Limits
+    from autograder.limits import Limits
 
     nap = "    import time\n    time.sleep(2.5)\n"
     relu = "def relu(x):\n" + nap + "    return np.maximum(x, 0.0)"

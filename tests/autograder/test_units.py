@@ -9,11 +9,11 @@ import zipfile
 import ag_cases
 import pytest
 
-from autograder import intake
-from autograder.checks import suspicious_constructs
-from autograder.layout import Workspace
-from autograder.protocol import ChannelClosed, FrameReader, encode, write_message
-from autograder.store import ResultStore
+from autograder.isolation.protocol import ChannelClosed, FrameReader, encode, write_message
+from autograder.pipeline import intake
+from autograder.pipeline.checks import suspicious_constructs
+from autograder.pipeline.store import ResultStore
+from autograder.workspace import Workspace
 
 # One worker runs every autograder test, so the session fixtures (a whole class graded,
 # the demo) are built once, and no other grading run's sandboxes overlap these checks.

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from mathcheck import check_page
 
-from autograder.feedback import write_feedback
-from autograder.grade import GradeOptions, grade
-from autograder.layout import Limits, Workspace
-from autograder.report import build_report
+from autograder.limits import Limits
+from autograder.outputs.feedback import write_feedback
+from autograder.outputs.report import build_report
+from autograder.pipeline.grading import GradeOptions, grade
+from autograder.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISE = "ex01_modules"

@@ -9,7 +9,7 @@ import pytest
 from mutations import BUGS, apply
 
 from autograder.authoring import EXERCISES, cells
-from autograder.integrity import find_reference_imports, main
+from autograder.pipeline.integrity import find_reference_imports, main
 
 
 def _nb(code: str):

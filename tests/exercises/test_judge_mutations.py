@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from mutations import BUGS, CATALOGUE, VARIANTS, apply
 
-from autograder.grade import GradeOptions, grade
-from autograder.layout import Limits, Workspace
+from autograder.limits import Limits
+from autograder.pipeline.grading import GradeOptions, grade
+from autograder.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from autograding import POINTS
 
+from autograder.assignments.release import discover_exercises, find_leaks, main, release
 from autograder.authoring import EXERCISES, check_sources
-from autograder.release import discover_exercises, find_leaks, main, release
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 

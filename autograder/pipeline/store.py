@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from autograder.layout import Workspace, atomic_write
+from autograder.workspace import Workspace, atomic_write
 
 
 def status_of(record: dict[str, Any]) -> str:

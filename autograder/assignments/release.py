@@ -8,9 +8,9 @@ from the repository root with ``nbgrader_config.py``. Every release is then chec
 or execution counts, no nbgrader region markers, and no line that only occurs inside a
 ``### BEGIN SOLUTION`` or ``### BEGIN HIDDEN TESTS`` region of the source.
 
-    python -m autograder.release                 # regenerate every exercises/<ex>/<ex>.ipynb
-    python -m autograder.release --check         # exit 1 and list drift, write nothing
-    python -m autograder.release ex01_modules    # one exercise
+    course release                  # regenerate every exercises/<ex>/<ex>.ipynb
+    course release --check          # exit 1 and list drift, write nothing
+    course release ex01_modules     # one exercise
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ __all__ = [
     "main",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 _MARKERS = (
     "### BEGIN SOLUTION",
@@ -289,9 +289,9 @@ def release(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line entry: ``python -m autograder.release [--check] [--root DIR] [ex ...]``."""
+    """``python -m autograder.assignments.release [--check] [--root DIR] [ex ...]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m autograder.release",
+        prog="python -m autograder.assignments.release",
         description="Generate the student release exercises/ from solutions/ with nbgrader.",
     )
     parser.add_argument("exercises", nargs="*", help="assignment names (default: all)")
@@ -311,7 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path in paths:
             print(f"out of date: {path.relative_to(args.root)}")
         if paths:
-            print("run `python -m autograder.release` to regenerate exercises/", file=sys.stderr)
+            print(
+                "run `python -m autograder.assignments.release` to regenerate exercises/",
+                file=sys.stderr,
+            )
         return 1 if paths else 0
     for path in paths:
         print(f"wrote {path.relative_to(args.root)}")

@@ -1,7 +1,8 @@
 """``course demo``: release, synthesize a class, grade it and report: the main job, end to end.
 
 Runs on the repository's own first exercise (``ex01_modules``) in ``grading/demo/``, so a real
-class graded in ``grading/`` is never mixed with it. Twelve personas (:mod:`autograder.synth`)
+class graded in ``grading/`` is never mixed with it. Twelve personas
+(:mod:`autograder.demo.synthetic_class`)
 cover full marks, typical bugs, a blank notebook, a late one, an infinite loop, a segfault, a
 memory hog, a tamper attempt and a broken upload; the demo checks that each got the grade it
 should and says where the report and the feedback pages are.
@@ -16,12 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from autograder import synth
-from autograder.assignment import load_assignment
-from autograder.feedback import write_feedback
-from autograder.grade import GradeOptions, GradeRun, grade, summary_table
-from autograder.layout import Limits, Workspace
-from autograder.report import build_report
+from autograder.assignments.master import load_assignment
+from autograder.demo import synthetic_class
+from autograder.limits import Limits
+from autograder.outputs.feedback import write_feedback
+from autograder.outputs.report import build_report
+from autograder.pipeline.grading import GradeOptions, GradeRun, grade, summary_table
+from autograder.workspace import Workspace
 
 DEFAULT_EXERCISE = "ex01_modules"
 
@@ -45,9 +47,9 @@ class DemoResult:
 
 def _release(root: Path, exercise: str, echo: Callable[[str], None]) -> list[Path]:
     try:
-        from autograder.release import release
+        from autograder.assignments.release import release
     except ImportError:
-        echo("release: autograder.release is not available, using the computed release")
+        echo("release: autograder.assignments.release is not available, using the computed release")
         return []
     written = release([exercise], root=root)
     for path in written:
@@ -100,8 +102,8 @@ def run_demo(
         echo(f"exercises/{exercise} is up to date with solutions/{exercise} (released)")
     due = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     source = json.loads(assignment.source_path.read_text(encoding="utf-8"))
-    students = synth.make_class(assignment, source, due)
-    class_dir = synth.write_class(students, exercise, workspace.path / "demo-class")
+    students = synthetic_class.make_class(assignment, source, due)
+    class_dir = synthetic_class.write_class(students, exercise, workspace.path / "demo-class")
     echo(f"generated a class of {len(students)} synthetic students in {class_dir}")
     options = GradeOptions(
         limits=limits or Limits(cell_timeout=10, wall_clock=90, memory_mb=512),
@@ -114,7 +116,7 @@ def run_demo(
     run = grade(exercise, class_dir, root=root, workspace=workspace, options=options)
     report = build_report(workspace, exercise)
     feedback = write_feedback(workspace, exercise)
-    checks = synth.check_expectations(run.records)
+    checks = synthetic_class.check_expectations(run.records)
     return DemoResult(run, report, feedback, checks, released, time.monotonic() - started)
 
 

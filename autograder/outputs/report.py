@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from autograder.layout import Workspace, atomic_write
-from autograder.store import ResultStore
+from autograder.pipeline.store import ResultStore
+from autograder.workspace import Workspace, atomic_write
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }

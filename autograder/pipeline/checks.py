@@ -1,7 +1,8 @@
 """Static integrity checks on the student's cells (they never change a score, they flag).
 
 - A graded solution cell that imports the reference implementation (``course_lib``): the
-  check is :func:`autograder.integrity.find_reference_imports` when the exercises provide it,
+  check is :func:`autograder.pipeline.integrity.find_reference_imports` when the exercises
+  provide it,
   otherwise an equivalent AST scan here.
 - Code that reaches into the interpreter in ways no exercise needs, which is how the attacks
   the runtime guard cannot see would be written: frame introspection (``sys._getframe``,
@@ -175,7 +176,8 @@ def _fallback_reference_imports(nb: Any, package: str = "course_lib") -> list[st
 def reference_imports(nb: Any, exercise: str | None = None) -> list[str]:
     """Findings of graded cells importing the reference implementation.
 
-    Uses ``autograder.integrity.find_reference_imports`` (the exercises' own rule) when it is
+    Uses ``autograder.pipeline.integrity.find_reference_imports`` (the exercises' own rule)
+    when it is
     installed, else a built-in scan of solution cells for ``course_lib`` imports.
 
     Parameters
@@ -191,7 +193,7 @@ def reference_imports(nb: Any, exercise: str | None = None) -> list[str]:
         One finding per offending import.
     """
     try:
-        from autograder.integrity import find_reference_imports
+        from autograder.pipeline.integrity import find_reference_imports
     except ImportError:
         return _fallback_reference_imports(nb)
     try:

@@ -9,8 +9,7 @@ namespaces; read-only binds of the system and Python directories; the real ``cou
 covered by an empty file system; a private ``/tmp`` holding the submission's working copy;
 a scrubbed environment; no capabilities, ``no_new_privs``; it dies with its parent), then runs
 a *fresh* interpreter, so the runner is pristine by construction. The runner's own code comes
-from a copy of the few grader modules it needs (never ``autograder/authoring``, which holds
-the solutions).
+from a copy of the few grader modules it needs (the isolation layer only).
 """
 
 from __future__ import annotations
@@ -20,19 +19,21 @@ import shutil
 import sys
 from pathlib import Path
 
-from autograder import sandbox
+from autograder.isolation import confinement
 
-#: The grader modules a runner imports (copied into the sandbox, read-only).
+#: The grader modules a runner imports (copied into the sandbox, read-only), relative to the
+#: ``autograder`` package: the isolation layer only, never the assignments or the pipeline.
 RUNNER_MODULES = (
     "__init__.py",
-    "runner.py",
-    "remote.py",
-    "wire.py",
-    "sandbox.py",
-    "kernel.py",
-    "worker.py",
-    "protocol.py",
-    "bwrap.py",
+    "isolation/__init__.py",
+    "isolation/runner.py",
+    "isolation/remote.py",
+    "isolation/wire.py",
+    "isolation/confinement.py",
+    "isolation/cell_executor.py",
+    "isolation/worker.py",
+    "isolation/protocol.py",
+    "isolation/bwrap.py",
 )
 #: Where that copy is mounted inside the sandbox.
 RUNNER_CODE = "/course-runner"
@@ -45,20 +46,20 @@ def available() -> bool:
 
 def stage_runner_code(staging: str) -> str:
     """Copy :data:`RUNNER_MODULES` to ``staging/runner-code/autograder``; return the folder."""
-    source = Path(__file__).resolve().parent
+    source = Path(__file__).resolve().parents[1]
     target = Path(staging, "runner-code", "autograder")
-    target.mkdir(parents=True, exist_ok=True)
     for name in RUNNER_MODULES:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source / name, target / name)
     return str(target.parent)
 
 
-def command(spec: sandbox.SandboxSpec, staging: str, files_dir: str, fd: int) -> list[str]:
+def command(spec: confinement.SandboxSpec, staging: str, files_dir: str, fd: int) -> list[str]:
     """The ``bwrap`` command line that starts one runner serving the judge on ``fd``.
 
     Parameters
     ----------
-    spec : sandbox.SandboxSpec
+    spec : confinement.SandboxSpec
         Exposed and hidden directories (limits are applied by the runner itself).
     staging : str
         The submission's private folder (host side): its ``work`` copy becomes ``/tmp/work``.
@@ -72,7 +73,7 @@ def command(spec: sandbox.SandboxSpec, staging: str, files_dir: str, fd: int) ->
     code = stage_runner_code(staging)
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--as-pid-1"]
     args += ["--cap-drop", "ALL"]
-    for name in sandbox.SYSTEM_DIRS:
+    for name in confinement.SYSTEM_DIRS:
         path = "/" + name
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
@@ -86,9 +87,9 @@ def command(spec: sandbox.SandboxSpec, staging: str, files_dir: str, fd: int) ->
     for path in (os.path.realpath(p) for p in spec.hide):
         if os.path.isdir(path) and any(path.startswith(b.rstrip("/") + "/") for b in bound):
             args += ["--tmpfs", path, "--remount-ro", path]
-    args += ["--ro-bind", code, RUNNER_CODE, "--bind", work, sandbox.WORKDIR]
-    args += ["--chdir", sandbox.WORKDIR, "--clearenv"]
-    environment = sandbox.scrubbed_environment(sandbox.WORKDIR, {"PYTHONPATH": RUNNER_CODE})
+    args += ["--ro-bind", code, RUNNER_CODE, "--bind", work, confinement.WORKDIR]
+    args += ["--chdir", confinement.WORKDIR, "--clearenv"]
+    environment = confinement.scrubbed_environment(confinement.WORKDIR, {"PYTHONPATH": RUNNER_CODE})
     for key, value in environment.items():
         args += ["--setenv", key, value]
-    return [*args, "--", sys.executable, "-m", "autograder.runner", "--serve", str(fd)]
+    return [*args, "--", sys.executable, "-m", "autograder.isolation.runner", "--serve", str(fd)]

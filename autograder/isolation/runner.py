@@ -1,17 +1,20 @@
 """The submission's process: a pristine zygote, and one sandboxed runner per submission.
 
-``python -m autograder.runner FD`` is the zygote. A worker starts it once, before it has seen
+``python -m autograder.isolation.runner FD`` is the zygote. A worker starts it once, before it
+has seen
 any submission: it imports numpy, matplotlib and IPython, never the real ``course_lib`` (the
 reference implementation) and never a job, then waits on the control socket ``FD``. For each
 submission the judge asks it for a runner; the zygote forks an intermediate process that enters
-the sandbox's namespaces (:mod:`autograder.sandbox`) and forks the runner, and hands the judge
+the sandbox's namespaces (:mod:`autograder.isolation.confinement`) and forks the runner, and
+hands the judge
 two descriptors: its end of the runner's object channel and a pipe on which the intermediate
 process writes the runner's pid, then its wait status. A runner therefore starts from a process
 that never held another student's data.
 
 The runner confines itself, puts the assignment's *public* ``course_lib``
-(:mod:`autograder.public_lib`, the base classes without the graded reference) first on
-``sys.path``, and serves the judge (:class:`autograder.remote.Peer`): ``cell`` runs one of the
+(:mod:`autograder.isolation.public_lib`, the base classes without the graded reference) first on
+``sys.path``, and serves the judge (:class:`autograder.isolation.remote.Peer`): ``cell`` runs
+one of the
 student's (or a locked) cells with IPython semantics and returns its outputs; ``lookup``,
 ``getattr``, ``call``... give the judge the student's objects. Nothing it reports decides a
 score: the judge runs the tests.
@@ -29,8 +32,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from autograder import sandbox, wire
-from autograder.remote import Peer, Policy
+from autograder.isolation import confinement, wire
+from autograder.isolation.remote import Peer, Policy
 
 #: Modules the zygote imports once (never course_lib: runners must not inherit it).
 ZYGOTE_PRELOAD = (
@@ -55,7 +58,7 @@ class SpawnRequest:
 
     Attributes
     ----------
-    spec : sandbox.SandboxSpec
+    spec : confinement.SandboxSpec
         Mode, ids, limits, exposed and hidden paths.
     staging : str
         Private temporary folder of this submission (host side).
@@ -67,7 +70,7 @@ class SpawnRequest:
         Characters of output kept per cell.
     """
 
-    spec: sandbox.SandboxSpec
+    spec: confinement.SandboxSpec
     staging: str
     files_dir: str
     root_dir: str
@@ -87,7 +90,7 @@ class SpawnRequest:
         spec = body.pop("spec")
         spec["expose"] = tuple(spec["expose"])
         spec["hide"] = tuple(spec["hide"])
-        return cls(spec=sandbox.SandboxSpec(**spec), **body)
+        return cls(spec=confinement.SandboxSpec(**spec), **body)
 
 
 # -- the judge's side -------------------------------------------------------------------
@@ -118,7 +121,7 @@ class SubmissionProcess:
         if self.mode != "bwrap" or self.pid is None:
             self._signal(signal.SIGINT)
             return
-        from autograder.watchdog import descendants
+        from autograder.isolation.watchdog import descendants
 
         for pid in descendants(self.pid)[1:]:  # bwrap itself would die of it
             try:
@@ -169,7 +172,7 @@ def request_runner(control: socket.socket, request: SpawnRequest) -> SubmissionP
 
     Raises
     ------
-    sandbox.SandboxError
+    confinement.SandboxError
         If the zygote does not answer.
     """
     control.sendall(request.to_json())
@@ -177,23 +180,23 @@ def request_runner(control: socket.socket, request: SpawnRequest) -> SubmissionP
     try:
         message, fds, _, _ = socket.recv_fds(control, 1024, 2)
     except (OSError, TimeoutError) as exc:
-        raise sandbox.SandboxError(f"the zygote did not answer: {exc}") from None
+        raise confinement.SandboxError(f"the zygote did not answer: {exc}") from None
     finally:
         control.settimeout(None)
     if message != b"spawned" or len(fds) != 2:
         for fd in fds:
             wire.close_quietly(fd)
-        raise sandbox.SandboxError(f"the zygote refused: {message[:200]!r}")
+        raise confinement.SandboxError(f"the zygote refused: {message[:200]!r}")
     return SubmissionProcess(wire.socket_from_fd(fds[0]), fds[1], request.spec.mode)
 
 
 def start_zygote(log_fd: int | None = None) -> tuple[Any, socket.socket]:
-    """Start ``python -m autograder.runner`` and return ``(process, control socket)``."""
+    """Start ``python -m autograder.isolation.runner`` and return ``(process, control socket)``."""
     import subprocess
 
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     process = subprocess.Popen(
-        [sys.executable, "-m", "autograder.runner", str(theirs.fileno())],
+        [sys.executable, "-m", "autograder.isolation.runner", str(theirs.fileno())],
         pass_fds=(theirs.fileno(),),
         stdin=subprocess.DEVNULL,
         stdout=log_fd if log_fd is not None else subprocess.DEVNULL,
@@ -225,7 +228,7 @@ def _forget_course_lib() -> None:
 
 def zygote_main(control_fd: int) -> int:
     """Serve spawn requests until the control socket closes."""
-    sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
+    confinement.prctl(confinement.PR_SET_PDEATHSIG, signal.SIGKILL)
     import importlib
 
     os.environ["MPLBACKEND"] = "Agg"
@@ -234,8 +237,8 @@ def zygote_main(control_fd: int) -> int:
             importlib.import_module(name)
         except Exception as exc:
             print(f"zygote: could not preload {name}: {exc}", file=sys.stderr)
-    from autograder.kernel import Kernel  # noqa: F401  (imported before any fork)
-    from autograder.worker import make_shell
+    from autograder.isolation.cell_executor import Kernel  # noqa: F401  (imported before any fork)
+    from autograder.isolation.worker import make_shell
 
     shell = make_shell()
     _forget_course_lib()
@@ -319,7 +322,7 @@ def _intermediate(
         _exec_bwrap(request, runner_end, status_w)
         return
     try:
-        sandbox.enter_namespaces(spec)
+        confinement.enter_namespaces(spec)
     except Exception as exc:
         _say_setup_failed(runner_end, f"{type(exc).__name__}: {exc}")
         os.write(status_w, struct.pack("<q", -1))
@@ -351,7 +354,7 @@ def _exec_bwrap(
     request: SpawnRequest, runner_end: socket.socket, status_w: int
 ) -> None:  # pragma: no cover - runs in a fork
     """Start the runner through bubblewrap; report its pid and then its wait status."""
-    from autograder import bwrap
+    from autograder.isolation import bwrap
 
     fd = runner_end.fileno()
     args = bwrap.command(request.spec, request.staging, request.files_dir, fd)
@@ -375,7 +378,7 @@ def _say_setup_failed(sock: socket.socket, detail: str) -> None:
 def runner_main(request: SpawnRequest, shell: Any, sock: socket.socket) -> None:
     """Confine this process, then serve the judge until it says ``end`` or goes away."""
     spec = request.spec
-    baseline = sandbox.address_space_in_use()
+    baseline = confinement.address_space_in_use()
     if spec.mode == "none":
         os.setsid()
         home = os.path.join(request.staging, "work")
@@ -383,8 +386,8 @@ def runner_main(request: SpawnRequest, shell: Any, sock: socket.socket) -> None:
         os.chdir(home)
         out_dir = request.staging
     else:
-        sandbox.build_root(spec, request.root_dir, request.files_dir)
-        home, out_dir = sandbox.WORKDIR, "/tmp"
+        confinement.build_root(spec, request.root_dir, request.files_dir)
+        home, out_dir = confinement.WORKDIR, "/tmp"
     _serve_confined(request, shell, sock, home, out_dir, baseline)
 
 
@@ -392,13 +395,13 @@ def _serve_confined(
     request: SpawnRequest, shell: Any, sock: socket.socket, home: str, out_dir: str, baseline: int
 ) -> None:
     """Limits, a scrubbed environment, no stray descriptors, no privileges; then serve."""
-    from autograder.kernel import Kernel
+    from autograder.isolation.cell_executor import Kernel
 
     spec = request.spec
     out_paths = _redirect_output(out_dir)
-    sandbox.apply_limits(spec, baseline)
+    confinement.apply_limits(spec, baseline)
     os.environ.clear()
-    os.environ.update(sandbox.scrubbed_environment(home))
+    os.environ.update(confinement.scrubbed_environment(home))
     sys.argv = ["ipykernel_launcher.py"]
     sys.path.insert(0, os.path.join(home, PUBLIC_LIB_DIR))
     kernel = Kernel(shell, output_cap=request.output_cap, fd_paths=out_paths)
@@ -407,30 +410,30 @@ def _serve_confined(
         if fd not in keep:
             wire.close_quietly(fd)
     if spec.mode != "bwrap":  # bwrap has dropped every capability already
-        sandbox.drop_privileges(spec)
+        confinement.drop_privileges(spec)
     if spec.mode == "none":  # no PID namespace: other processes of this user could read us
-        sandbox.prctl(PR_SET_DUMPABLE, 0)
+        confinement.prctl(PR_SET_DUMPABLE, 0)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     serve_judge(kernel, sock, spec.mode)
 
 
 def bwrap_main(fd: int, request_json: str) -> int:  # pragma: no cover - inside bubblewrap
-    """``python -m autograder.runner --serve FD REQUEST``: a runner that bwrap started."""
+    """``python -m autograder.isolation.runner --serve FD REQUEST``: a runner that bwrap started."""
     import importlib
 
-    sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
-    sandbox.prctl(sandbox.PR_SET_NO_NEW_PRIVS, 1)
+    confinement.prctl(confinement.PR_SET_PDEATHSIG, signal.SIGKILL)
+    confinement.prctl(confinement.PR_SET_NO_NEW_PRIVS, 1)
     for name in ZYGOTE_PRELOAD:
         try:
             importlib.import_module(name)
         except Exception as exc:
             print(f"runner: could not preload {name}: {exc}", file=sys.stderr)
-    from autograder.worker import make_shell
+    from autograder.isolation.worker import make_shell
 
     request = SpawnRequest.from_json(request_json.encode())
     sock = wire.socket_from_fd(fd)
-    baseline = sandbox.address_space_in_use()
-    _serve_confined(request, make_shell(), sock, sandbox.WORKDIR, "/tmp", baseline)
+    baseline = confinement.address_space_in_use()
+    _serve_confined(request, make_shell(), sock, confinement.WORKDIR, "/tmp", baseline)
     return 0
 
 
@@ -450,7 +453,7 @@ def _redirect_output(out_dir: str) -> tuple[str, str]:
 
 def serve_judge(kernel: Any, sock: socket.socket, mode: str) -> None:
     """The runner's loop: answer the judge's requests until ``end`` (then exit)."""
-    from autograder.kernel import CellRequest
+    from autograder.isolation.cell_executor import CellRequest
 
     peer = Peer(wire.FrameSocket(sock), "r", Policy())
     ns = kernel.ns

@@ -16,7 +16,8 @@ remote object into a request, and every request's answer into plain data:
 No object, class, code or exception type of the other process is ever created here: proxies
 are instances of classes made by this module, remote exceptions become :class:`RemoteError`
 subclasses of the matching builtin, and a malformed message is the sender's failure
-(:class:`~autograder.wire.WireError`). What a side lets the other do with its own objects is
+(:class:`~autograder.isolation.wire.WireError`). What a side lets the other do with its own
+objects is
 its :class:`Policy`: the submission's process lets the judge do anything with the student's
 objects; the judge lets student code call the public methods of reference objects handed to
 it (a reference model given to the student's ``train``), read and write their public,
@@ -35,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from autograder import wire
-from autograder.wire import WireError
+from autograder.isolation import wire
+from autograder.isolation.wire import WireError
 
 #: Longest error message or ``repr`` kept from the other side (characters).
 MAX_MESSAGE = 2000

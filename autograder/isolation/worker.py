@@ -1,17 +1,19 @@
-"""A warm grading worker: ``python -m autograder.worker`` (started by :mod:`autograder.pool`).
+"""A warm grading worker: ``python -m autograder.isolation.worker`` (started by
+:mod:`autograder.isolation.pool`).
 
-Start-up happens once per worker. First it starts its zygote (:mod:`autograder.runner`), a
+Start-up happens once per worker. First it starts its zygote (:mod:`autograder.isolation.runner`), a
 pristine process that will fork one sandboxed runner per submission and that never imports
 the reference ``course_lib`` nor sees a job. Then it imports numpy, matplotlib, IPython and
 ``course_lib`` for itself, builds an IPython shell and probes the sandbox.
 
-Each submission is graded by a fork of this warm process, the judge (:mod:`autograder.judge`):
+Each submission is graded by a fork of this warm process, the judge
+(:mod:`autograder.isolation.judge`):
 it gets a runner from the zygote, has the student's cells run there, runs the test cells
 itself against proxies of the student's objects, and streams every cell's result to the
 grader as soon as it is known, so the points of cells already graded are kept whatever
 happens next. The worker only waits for the judge and reports how it ended.
 
-Messages (length-prefixed JSON, :mod:`autograder.protocol`) on stdin / stdout:
+Messages (length-prefixed JSON, :mod:`autograder.isolation.protocol`) on stdin / stdout:
 
 - grader -> worker: ``{"op": "init", ...}`` once, then ``{"op": "job", ...}`` or ``{"op": "exit"}``
 - worker -> grader: ``{"type": "ready"}``, then per job ``{"type": "cell"}`` x n and
@@ -32,9 +34,9 @@ import time
 import traceback
 from typing import Any
 
-from autograder import sandbox
-from autograder.protocol import ChannelClosed, FrameReader, write_message
-from autograder.runner import ZYGOTE_PRELOAD
+from autograder.isolation import confinement
+from autograder.isolation.protocol import ChannelClosed, FrameReader, write_message
+from autograder.isolation.runner import ZYGOTE_PRELOAD
 
 #: Seconds the judge may run past a submission's wall-clock limit before it is killed.
 JUDGE_GRACE = 60.0
@@ -144,27 +146,28 @@ class Worker:
     """
 
     def __init__(self, init: dict[str, Any], out_fd: int) -> None:
-        from autograder import runner
+        from autograder.isolation import runner
 
         self.out_fd = out_fd
         # the zygote first: it must never inherit course_lib or a job from this process
         self.zygote, self.control = runner.start_zygote()
         self.shell = make_shell()
         self.preload_errors = preload(list(DEFAULT_PRELOAD) + list(init.get("preload", [])))
-        from autograder import kernel
+        from autograder.isolation import cell_executor
 
-        builtins.input = kernel._no_input  # type: ignore[assignment]
+        builtins.input = cell_executor._no_input  # type: ignore[assignment]
+        import autograder  # the whole grader (assignments, pipeline) is hidden, not only this layer
         import course_lib
         import course_lib.modules as reference
 
-        hidden = [os.path.dirname(course_lib.__file__), os.path.dirname(kernel.__file__)]
-        expose = sandbox.exposed_paths(list(init.get("secrets", [])), [])
+        hidden = [os.path.dirname(course_lib.__file__), os.path.dirname(autograder.__file__)]
+        expose = confinement.exposed_paths(list(init.get("secrets", [])), [])
         requested = init.get("sandbox", "auto")
-        mode, why = sandbox.best_mode(requested)
-        self.spec = sandbox.SandboxSpec(
+        mode, why = confinement.best_mode(requested)
+        self.spec = confinement.SandboxSpec(
             mode=mode,
-            uid=sandbox.pick_uid(os.getpid()),
-            gid=sandbox.pick_uid(os.getpid()),
+            uid=confinement.pick_uid(os.getpid()),
+            gid=confinement.pick_uid(os.getpid()),
             expose=expose,
             memory_mb=int(init.get("memory_mb", 1024)),
             max_processes=int(init.get("max_processes", 64)),
@@ -172,12 +175,12 @@ class Worker:
         )
         self.kinds = {"Parameter": reference.Parameter, "Module": reference.Module}
         self.sandbox_note = why
-        sandbox.prctl(PR_SET_DUMPABLE, 0)  # no process of this user may read the judge's memory
+        confinement.prctl(PR_SET_DUMPABLE, 0)  # no process of this user may read the judge's memory
         self._probe(requested)
 
-    def context(self, spec: sandbox.SandboxSpec | None = None) -> Any:
+    def context(self, spec: confinement.SandboxSpec | None = None) -> Any:
         """What the judge needs: shell, zygote, sandbox, proxy bases."""
-        from autograder.judge import JudgeContext
+        from autograder.isolation.judge import JudgeContext
 
         return JudgeContext(self.shell, self.control, spec or self.spec, self.kinds)
 
@@ -189,7 +192,7 @@ class Worker:
             order += [m for m in fallbacks if m not in order]
         failures = []
         for mode in order:
-            spec = sandbox.SandboxSpec(**{**self.spec.__dict__, "mode": mode})
+            spec = confinement.SandboxSpec(**{**self.spec.__dict__, "mode": mode})
             outcome = self._in_judge(spec, {"id": "probe", "cells": [], "wall_clock": 30.0}, None)
             if outcome.get("status") == "ok":
                 self.spec = spec
@@ -199,7 +202,7 @@ class Worker:
             failures.append(f"{mode} unavailable: {outcome.get('reason')}")
             if requested != "auto":
                 break
-        raise sandbox.SandboxError("; ".join(failures))
+        raise confinement.SandboxError("; ".join(failures))
 
     # -- one submission -------------------------------------------------------------------
     def run_job(self, job: dict[str, Any]) -> None:
@@ -213,7 +216,7 @@ class Worker:
         write_message(self.out_fd, {"type": "done", "job": job.get("id"), **done})
 
     def _in_judge(
-        self, spec: sandbox.SandboxSpec, job: dict[str, Any], out_fd: int | None
+        self, spec: confinement.SandboxSpec, job: dict[str, Any], out_fd: int | None
     ) -> dict[str, Any]:
         """Fork a judge for ``job``; return its outcome (or why it failed)."""
         report_r, report_w = os.pipe()
@@ -231,7 +234,7 @@ class Worker:
                 return json.loads(raw)
             except ValueError:
                 pass
-        from autograder import runner
+        from autograder.isolation import runner
 
         runner.kill_all(self.control)  # its submission's sandbox must not outlive it
         why = death_reason(status) if status is not None else "ran past the wall-clock limit"
@@ -240,7 +243,7 @@ class Worker:
 
 def _judge_child(ctx: Any, job: dict[str, Any], out_fd: int | None, report_w: int) -> None:
     """Body of the forked judge: grade, report the outcome on ``report_w``, exit."""
-    from autograder.judge import grade_job
+    from autograder.isolation.judge import grade_job
 
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -262,7 +265,7 @@ def _limit_judge(wall_clock: float) -> None:
     """The judge's own limits: whatever a submission asks of it stays bounded."""
     import resource
 
-    in_use = sandbox.address_space_in_use()
+    in_use = confinement.address_space_in_use()
     limits = {
         resource.RLIMIT_AS: in_use + JUDGE_MEMORY_MB * 2**20 if in_use else None,
         resource.RLIMIT_CPU: int(wall_clock + JUDGE_GRACE),
@@ -304,7 +307,7 @@ def _reap(pid: int) -> int | None:
 
 
 def main() -> int:
-    """Entry point of ``python -m autograder.worker``."""
+    """Entry point of ``python -m autograder.isolation.worker``."""
     out_fd = os.dup(1)
     os.dup2(2, 1)  # stray prints go to the log, never into the protocol
     reader = FrameReader(0)
@@ -322,7 +325,7 @@ def main() -> int:
             "type": "ready",
             "pid": os.getpid(),
             "sandbox": worker.spec.mode,
-            "sandbox_detail": sandbox.describe(worker.spec),
+            "sandbox_detail": confinement.describe(worker.spec),
             "sandbox_note": worker.sandbox_note,
             "preload_errors": worker.preload_errors,
         },

@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from autograder.assignment import Assignment
+from autograder.assignments.master import Assignment
 
 _BEGIN = re.compile(r"^\s*### BEGIN SOLUTION\s*$")
 _END = re.compile(r"^\s*### END SOLUTION\s*$")

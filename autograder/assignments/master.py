@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.layout import Workspace, atomic_write
+from autograder.workspace import Workspace, atomic_write
 
 #: Bump when the cached master format changes.
 CACHE_VERSION = 1

@@ -10,7 +10,7 @@ Students may import course_lib's helpers that are not the subject of the exercis
 plotting, ``rel_error``, the testing helpers...): only the implementations an exercise asks for
 are flagged, per exercise (see :data:`RULES`).
 
-    python -m autograder.integrity submission.ipynb [--exercise ex01_modules]
+    python -m autograder.pipeline.integrity submission.ipynb [--exercise ex01_modules]
 """
 
 from __future__ import annotations
@@ -312,9 +312,10 @@ def _unique(hits: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m autograder.integrity NOTEBOOK... [--exercise EX]``; exit 1 if anything found."""
+    """``python -m autograder.pipeline.integrity NOTEBOOK... [--exercise EX]``; exit 1 if
+    anything found."""
     parser = argparse.ArgumentParser(
-        prog="python -m autograder.integrity",
+        prog="python -m autograder.pipeline.integrity",
         description="Flag imports of course_lib's reference implementation in graded cells.",
     )
     parser.add_argument("notebooks", nargs="+", type=Path)

@@ -15,7 +15,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from autograder.assignment import Assignment
+from autograder.assignments.master import Assignment
 
 #: nbgrader's LimitOutput defaults.
 MAX_LINES = 1000
@@ -152,7 +152,7 @@ def score_notebook(
     """
     from nbgrader.utils import determine_grade
 
-    log = logging.getLogger("autograder.score")
+    log = logging.getLogger("autograder.pipeline.score")
     found: dict[str, tuple[int, Any]] = {}
     for index, cell in enumerate(nb.cells):
         limit_output(cell)

@@ -1,15 +1,17 @@
 """The judge: grades one submission from outside the student's process.
 
-Runs in a fork of a warm worker (:mod:`autograder.worker`), which holds the real ``course_lib``
+Runs in a fork of a warm worker (:mod:`autograder.isolation.worker`), which holds the real
+``course_lib``
 and the assignment's tests; the student's code runs in a runner forked from the pristine zygote
-(:mod:`autograder.runner`). The judge drives both, in two phases:
+(:mod:`autograder.isolation.runner`). The judge drives both, in two phases:
 
 1. **The student's notebook.** Every cell that is not a test cell (the student's own, and the
    instructor's locked cells that set things up) runs in the runner, in order, with IPython
    semantics. Their outputs are the student's feedback; nothing in them decides a score.
 2. **The tests.** The locked cells, then each test cell, run *here*, in a namespace where the
    names the cell uses and the student defined are proxies of the student's objects
-   (:mod:`autograder.remote`): calls, attribute reads and writes, operators become requests;
+   (:mod:`autograder.isolation.remote`): calls, attribute reads and writes, operators become
+   requests;
    answers are data. A test passes when it raises nothing *here*; the runner's output during
    the tests is discarded, so nothing it prints can reach the feedback, and it never sees a
    test's source.
@@ -30,8 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder import remote, runner, sandbox, watchdog, wire
-from autograder.remote import CellTimeoutError, JudgePolicy, Peer, ProcessGone
+from autograder.isolation import confinement, remote, runner, watchdog, wire
+from autograder.isolation.remote import CellTimeoutError, JudgePolicy, Peer, ProcessGone
 
 #: Seconds a runner gets after SIGINT before SIGKILL, and the grace for its own alarm.
 KILL_GRACE = 2.0
@@ -52,7 +54,7 @@ class JudgeContext:
         The worker's shell (a fresh namespace per job: the judge is a fork).
     control : socket.socket
         The zygote's control socket.
-    spec : sandbox.SandboxSpec
+    spec : confinement.SandboxSpec
         How runners are confined.
     kinds : dict
         Base classes proxies may claim (``Parameter``, ``Module`` of the real course_lib).
@@ -60,7 +62,7 @@ class JudgeContext:
 
     shell: Any
     control: Any
-    spec: sandbox.SandboxSpec
+    spec: confinement.SandboxSpec
     kinds: dict[str, type] = field(default_factory=dict)
 
 
@@ -240,7 +242,7 @@ class _Session:
             self.round_trips += self.peer.requests
         try:
             self.process = runner.request_runner(self.ctx.control, self.request)
-        except sandbox.SandboxError as exc:
+        except confinement.SandboxError as exc:
             self.outcome = {"status": "sandbox_error", "reason": f"sandbox setup failed: {exc}"}
             return False
         channel = wire.FrameSocket(self.process.channel)
@@ -300,7 +302,7 @@ class _Session:
             return self.watchdog.reason
         status = self.process.wait_status(timeout=2.0)
         if status is not None:
-            from autograder.worker import death_reason
+            from autograder.isolation.worker import death_reason
 
             return death_reason(status)
         return self.peer.gone or "it stopped answering"
@@ -343,7 +345,7 @@ class _Session:
 
     # -- phase 2: the tests ---------------------------------------------------------------
     def _judge_cells(self, cells: list[dict[str, Any]], stop: int | None) -> None:
-        from autograder.kernel import CellRequest, Kernel
+        from autograder.isolation.cell_executor import CellRequest, Kernel
 
         kernel = Kernel(self.ctx.shell, output_cap=int(self.job.get("output_cap", 10**6)))
         ns = kernel.ns

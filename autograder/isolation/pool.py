@@ -1,4 +1,5 @@
-"""A pool of warm grading workers (:mod:`autograder.worker`), driven from the grading process.
+"""A pool of warm grading workers (:mod:`autograder.isolation.worker`), driven from the grading
+process.
 
 One thread per worker process sends it jobs and relays what comes back into a single queue;
 the grading process consumes that queue and is the only writer of results. A worker that
@@ -20,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.protocol import ChannelClosed, FrameReader, write_message
-from autograder.sandbox import scrubbed_environment
+from autograder.isolation.confinement import scrubbed_environment
+from autograder.isolation.protocol import ChannelClosed, FrameReader, write_message
 
 #: Seconds a worker may take to start (imports, sandbox probe).
 START_TIMEOUT = 180.0
@@ -51,7 +52,7 @@ class Event:
 
 
 def _package_parent() -> str:
-    return str(Path(__file__).resolve().parents[1])
+    return str(Path(__file__).resolve().parents[2])
 
 
 class WorkerPool:
@@ -89,7 +90,7 @@ class WorkerPool:
         log = open(self.log_dir / f"worker-{slot}.log", "ab")  # noqa: SIM115
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "autograder.worker"],
+                [sys.executable, "-m", "autograder.isolation.worker"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,

@@ -2,16 +2,17 @@
 
     intake -> release check -> sanitize -> execute -> score -> store -> export
 
-- :func:`intake_step` finds and reads every submission (:mod:`autograder.intake`);
+- :func:`intake_step` finds and reads every submission (:mod:`autograder.pipeline.intake`);
 - :func:`release_check_step` prepares the assignment from ``solutions/`` and rejects
-  notebooks of another assignment (:mod:`autograder.assignment`, :mod:`autograder.sanitize`);
+  notebooks of another assignment (:mod:`autograder.assignments.master`,
+  :mod:`autograder.pipeline.sanitize`);
 - :func:`sanitize_step` restores locked, test and deleted cells as nbgrader does and runs the
-  static integrity checks (:mod:`autograder.checks`);
+  static integrity checks (:mod:`autograder.pipeline.checks`);
 - :func:`execute_step` runs the jobs on the warm, sandboxed worker pool
-  (:mod:`autograder.pool`);
-- :func:`score_step` applies nbgrader's scoring rule (:mod:`autograder.score`) and
+  (:mod:`autograder.isolation.pool`);
+- :func:`score_step` applies nbgrader's scoring rule (:mod:`autograder.pipeline.score`) and
   :func:`store_step` records the grade without ever losing an earlier one
-  (:mod:`autograder.store`);
+  (:mod:`autograder.pipeline.store`);
 - the run ends by writing ``WORKSPACE/grades.csv`` for every student graded there so far.
 """
 
@@ -29,14 +30,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from autograder import checks, intake, public_lib
-from autograder.assignment import Assignment, load_assignment
-from autograder.layout import Limits, Workspace, atomic_write
-from autograder.pool import WorkerPool, default_jobs
-from autograder.runner import PUBLIC_LIB_DIR
-from autograder.sanitize import check_assignment, sanitize
-from autograder.score import CellScore, merge_outputs, score_notebook, zero_scores
-from autograder.store import ResultStore, status_of, write_csv
+from autograder.assignments.master import Assignment, load_assignment
+from autograder.isolation import public_lib
+from autograder.isolation.pool import WorkerPool, default_jobs
+from autograder.isolation.runner import PUBLIC_LIB_DIR
+from autograder.limits import Limits
+from autograder.pipeline import checks, intake
+from autograder.pipeline.sanitize import check_assignment, sanitize
+from autograder.pipeline.score import CellScore, merge_outputs, score_notebook, zero_scores
+from autograder.pipeline.store import ResultStore, status_of, write_csv
+from autograder.workspace import Workspace, atomic_write
 
 GRADER_VERSION = "1"
 
@@ -440,7 +443,7 @@ def grade(
 
     Raises
     ------
-    autograder.assignment.AssignmentError, autograder.intake.IntakeError
+    autograder.assignments.master.AssignmentError, autograder.pipeline.intake.IntakeError
         If the assignment or the submissions path is unusable (nothing is graded).
     """
     options = options or GradeOptions()

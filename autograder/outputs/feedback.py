@@ -3,7 +3,8 @@
 nbgrader's own ``generate_feedback`` renders the autograded notebook as it is, hidden tests
 included. Here a test cell shows the judge's verdict and message, never its source: a public
 test also shows what the judge printed while running it (its outputs come from the judge, never
-from the student's process, see :mod:`autograder.judge`); a test with hidden parts shows only
+from the student's process, see :mod:`autograder.isolation.judge`); a test with hidden parts
+shows only
 the verdict and the message. Elsewhere, as a second line of defence, hidden-test regions are
 removed from sources (nbgrader's ``ClearHiddenTests`` rule) and any output line equal to a line
 of a hidden test is replaced by ``[hidden test line]``. A summary table and, after every graded
@@ -21,8 +22,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from autograder.layout import Workspace, atomic_write
-from autograder.store import ResultStore
+from autograder.pipeline.store import ResultStore
+from autograder.workspace import Workspace, atomic_write
 
 BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 REDACTED = "[hidden test line]"

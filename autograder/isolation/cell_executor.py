@@ -1,6 +1,7 @@
 """The sandboxed "kernel": runs notebook cells with IPython semantics and records their outputs.
 
-This runs inside a fork of a warm worker (see :mod:`autograder.worker`), after the sandbox is
+This runs inside a fork of a warm worker (see :mod:`autograder.isolation.worker`), after the
+sandbox is
 in place. It replaces a Jupyter kernel for grading, keeping what nbgrader's scoring depends on:
 
 - cells run in order in one namespace (``get_ipython().user_ns``), each through IPython's own
@@ -13,8 +14,9 @@ in place. It replaces a Jupyter kernel for grading, keeping what nbgrader's scor
 - a cell that runs past the per-cell timeout is interrupted and gets a ``CellTimeoutError``
   error, like nbgrader's ``Execute`` preprocessor does.
 
-It serves two processes: the submission's runner (:mod:`autograder.runner`) runs the
-student's notebook with it, and the judge (:mod:`autograder.judge`) runs the test cells with
+It serves two processes: the submission's runner (:mod:`autograder.isolation.runner`) runs the
+student's notebook with it, and the judge (:mod:`autograder.isolation.judge`) runs the test
+cells with
 it. Nothing it records in the runner decides a score: the judge's own outputs do.
 """
 

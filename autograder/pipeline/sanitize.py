@@ -2,7 +2,7 @@
 
 nbgrader's sanitizing preprocessors are ``ClearOutput``, ``DeduplicateIds``,
 ``OverwriteKernelspec``, ``OverwriteCells`` and ``CheckCellMetadata``; each step below is the
-same rule on an in-memory master (:class:`autograder.assignment.Assignment`) instead of the
+same rule on an in-memory master (:class:`autograder.assignments.master.Assignment`) instead of the
 gradebook database:
 
 - outputs and execution counts cleared;
@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder.assignment import Assignment, MasterCell
+from autograder.assignments.master import Assignment, MasterCell
 
 MISSING_CELL_NOTE = (
     "This cell (id:{cell_id}) was missing from the submission. It was added back by nbgrader.\n\n"
