@@ -148,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--force", action="store_true", help="re-run submissions that are already graded"
     )
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster: tcp://host:port, or local:N for a local test cluster "
+        "(needs the extra course[dask])",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     workspace_option(p)
 
@@ -282,6 +288,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         force=args.force,
         roster=roster_ids(args.roster) if args.roster else None,
         progress=not args.no_progress,
+        dask=args.dask,
     )
     run = grade(args.exercise, args.submissions, root=root, workspace=workspace, options=options)
     for warning in run.warnings:

@@ -62,6 +62,9 @@ class GradeOptions:
         Expected students: those without a submission get a zero ("no submission").
     progress : bool
         Show the progress bar and per-student lines.
+    dask : str or None
+        Grade on a Dask cluster instead of local workers: a scheduler address
+        (``tcp://host:port``) or ``local:N`` (see :mod:`autograder.cluster`).
     """
 
     jobs: int = field(default_factory=default_jobs)
@@ -70,6 +73,7 @@ class GradeOptions:
     force: bool = False
     roster: list[str] | None = None
     progress: bool = True
+    dask: str | None = None
 
 
 @dataclass
@@ -625,6 +629,10 @@ def _make_pool(
         "memory_mb": options.limits.memory_mb,
         "max_processes": options.limits.max_processes,
     }
+    if options.dask:
+        from autograder.cluster.dask_pool import DaskPool  # optional extra: course[dask]
+
+        return DaskPool(options.dask, init, workspace.logs_dir)
     return WorkerPool(options.jobs, init, workspace.logs_dir)
 
 
