@@ -269,7 +269,8 @@ def _default_timeout(root: Path) -> float:
 def cmd_grade(args: argparse.Namespace) -> int:
     """``course grade``: grade a class, print the table, exit 1 if a submission went ungraded."""
     from autograder.isolation.pool import default_jobs
-    from autograder.pipeline.grading import GradeOptions, grade, summary_table
+    from autograder.outputs.summary import summary_table
+    from autograder.pipeline.grading import GradeOptions, grade
     from autograder.pipeline.intake import roster_ids
 
     root = _root(args)
@@ -326,7 +327,8 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``course export``: the CSV gradebook of a workspace."""
-    from autograder.pipeline.store import ResultStore, write_csv
+    from autograder.outputs.grades_csv import write_csv
+    from autograder.pipeline.store import ResultStore
 
     root = _root(args)
     workspace = _workspace(args, root)

@@ -22,7 +22,8 @@ from autograder.demo import synthetic_class
 from autograder.limits import Limits
 from autograder.outputs.feedback import write_feedback
 from autograder.outputs.report import build_report
-from autograder.pipeline.grading import GradeOptions, GradeRun, grade, summary_table
+from autograder.outputs.summary import summary_table
+from autograder.pipeline.grading import GradeOptions, GradeRun, grade
 from autograder.workspace import Workspace
 
 DEFAULT_EXERCISE = "ex01_modules"

@@ -1,14 +1,19 @@
-"""Flag graded code that imports course_lib's reference implementation of what it must implement.
+"""Static integrity checks on the student's cells: they flag for a human, never change a score.
 
-``course_lib`` is the reference the hidden tests compare students with, so a submission whose
-``Linear`` *is* ``course_lib.Linear`` would pass them. The hidden tests themselves reject such
-classes at run time (:func:`course_lib.testing.assert_own_implementation`); this module finds the
-imports statically, with an AST scan of the cells a student writes, so the autograder can report
-them even when the notebook does not run.
+Two kinds of finding (the grade itself is decided by the judge, see ``autograder/SECURITY.md``):
 
-Students may import course_lib's helpers that are not the subject of the exercise (data sets,
-plotting, ``rel_error``, the testing helpers...): only the implementations an exercise asks for
-are flagged, per exercise (see :data:`RULES`).
+- **Reference imports.** ``course_lib`` is the reference the hidden tests compare students
+  with, so a submission whose ``Linear`` *is* ``course_lib.Linear`` would pass them. The hidden
+  tests reject such classes at run time (:func:`course_lib.testing.assert_own_implementation`);
+  :func:`find_reference_imports` finds the imports with an AST scan of the cells a student
+  writes, so they are reported even when the notebook does not run. Students may import
+  course_lib's helpers that are not the subject of the exercise (data sets, plotting,
+  ``rel_error``, the testing helpers...): only the implementations an exercise asks for are
+  flagged, per exercise (see :data:`RULES`).
+- **Suspicious constructs.** Code that reaches into the interpreter in ways no exercise needs
+  (frame introspection, ``gc.get_referrers``, ``ctypes``, replacing ``__code__``, touching
+  ``__builtins__``, ``sys.modules`` or import hooks, signal handling):
+  :func:`suspicious_cells`.
 
     python -m autograder.pipeline.integrity submission.ipynb [--exercise ex01_modules]
 """
@@ -22,11 +27,21 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-__all__ = ["Rule", "RULES", "find_reference_imports", "scanned_cells", "main"]
+__all__ = [
+    "Rule",
+    "RULES",
+    "find_reference_imports",
+    "reference_imports",
+    "scanned_cells",
+    "suspicious_cells",
+    "suspicious_constructs",
+    "main",
+]
 
 
 @dataclass(frozen=True)
@@ -309,6 +324,152 @@ def _unique(hits: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
             seen.add(hit)
             out.append(hit)
     return out
+
+
+def reference_imports(nb: Any, exercise: str | None = None) -> list[str]:
+    """:func:`find_reference_imports`, never raising: a failure is itself a finding.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        The sanitized notebook.
+    exercise : str, optional
+        The assignment (selects the exercise's own rules).
+
+    Returns
+    -------
+    list of str
+        One finding per offending import.
+    """
+    try:
+        return find_reference_imports(nb, exercise)
+    except Exception as exc:  # a flag is advisory: its failure must not stop grading
+        return [f"(reference-import check failed: {type(exc).__name__}: {exc})"]
+
+
+#: (what to look for, why it is suspicious)
+_SUSPICIOUS_ATTRIBUTES = {
+    "_getframe": "frame introspection (sys._getframe)",
+    "currentframe": "frame introspection (inspect.currentframe)",
+    "f_back": "frame introspection (f_back)",
+    "f_locals": "frame introspection (f_locals)",
+    "f_globals": "frame introspection (f_globals)",
+    "tb_frame": "frame introspection (tb_frame)",
+    "get_referrers": "object-graph introspection (gc.get_referrers)",
+    "get_objects": "object-graph introspection (gc.get_objects)",
+    "__code__": "replacing function code (__code__)",
+    "meta_path": "import hooks (sys.meta_path)",
+    "path_hooks": "import hooks (sys.path_hooks)",
+    "excepthook": "replacing sys.excepthook",
+    "showtraceback": "replacing IPython's showtraceback",
+    "settrace": "tracing hooks (sys.settrace)",
+    "setprofile": "profiling hooks (sys.setprofile)",
+    "_exit": "os._exit",
+    "dup2": "redirecting file descriptors (os.dup2)",
+    "setitimer": "changing timers (signal.setitimer)",
+}
+_SUSPICIOUS_MODULES = {
+    "ctypes": "ctypes (raw memory access)",
+    "gc": "the garbage collector's object graph",
+    "builtins": "the builtins module",
+    "signal": "signal handling",
+    "importlib": "the import machinery",
+}
+_SUSPICIOUS_NAMES = {
+    "__builtins__": "the __builtins__ namespace",
+    "__import__": "__import__",
+}
+_PROTECTED_ROOTS = {"np", "numpy", "builtins", "course_lib", "math", "sys", "os", "IPython"}
+
+
+def _student_source(cell: Any) -> str:
+    lines = [ln for ln in cell["source"].splitlines() if not ln.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def suspicious_constructs(source: str) -> list[str]:
+    """Describe the suspicious constructs in some code (empty if none, or if unparsable).
+
+    Parameters
+    ----------
+    source : str
+        Python source.
+
+    Returns
+    -------
+    list of str
+        Human-readable findings, without duplicates.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            why = _SUSPICIOUS_ATTRIBUTES.get(node.attr)
+            if why:
+                found.append(why)
+            if isinstance(node.ctx, ast.Store) and _root_name(node) in _PROTECTED_ROOTS:
+                found.append(f"assignment to {ast.unparse(node)}")
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+            for module in modules:
+                why = _SUSPICIOUS_MODULES.get(module.split(".")[0])
+                if why:
+                    found.append(why)
+        elif isinstance(node, ast.Name) and node.id in _SUSPICIOUS_NAMES:
+            found.append(_SUSPICIOUS_NAMES[node.id])
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("setattr", "delattr")
+            and node.args
+            and _root_name(node.args[0]) in _PROTECTED_ROOTS
+        ):
+            found.append(f"{node.func.id}() on {ast.unparse(node.args[0])}")
+    return list(dict.fromkeys(found))
+
+
+def _is_student_cell(cell: Any) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+    return cell["cell_type"] == "code" and not meta.get("locked", False)
+
+
+def suspicious_cells(nb: Any) -> list[str]:
+    """Flags for the student-written code cells of a sanitized notebook.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        After sanitizing (locked and test cells hold the instructor's code).
+
+    Returns
+    -------
+    list of str
+        E.g. ``["suspicious code in cell 'relu': ctypes (raw memory access)"]``.
+    """
+    flags = []
+    for index, cell in enumerate(nb.cells):
+        if not _is_student_cell(cell):
+            continue
+        found = suspicious_constructs(_student_source(cell))
+        if found:
+            meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+            where = f"'{meta['grade_id']}'" if meta.get("grade_id") else f"#{index}"
+            shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+            flags.append(f"suspicious code in cell {where}: {shown}")
+    return flags
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -215,3 +215,73 @@ def zero_scores(assignment: Assignment, outcome: str = "not run") -> list[CellSc
         CellScore(c.grade_id, 0.0, c.points, outcome, hidden=c.hidden)
         for c in assignment.graded_cells
     ]
+
+
+@dataclass
+class Scored:
+    """An executed submission with its scores.
+
+    Attributes
+    ----------
+    notebook : NotebookNode
+        The sanitized notebook with every cell's outputs (as nbgrader would store it).
+    scores : list of CellScore
+        One per grade cell of the assignment.
+    flags, notes : list of str
+        What execution added for the instructor (timeouts, memory, truncated output, manual
+        grading).
+    """
+
+    notebook: Any
+    scores: list[CellScore]
+    flags: list[str]
+    notes: list[str]
+
+
+def score_submission(
+    notebook: Any, results: dict[int, dict[str, Any]], done: dict[str, Any], assignment: Assignment
+) -> Scored:
+    """Merge the execution results into the notebook, score it and say what went wrong.
+
+    Parameters
+    ----------
+    notebook : NotebookNode
+        The sanitized notebook that was executed (outputs are merged into it).
+    results : dict
+        Code-cell index -> result, from the executor.
+    done : dict
+        How execution ended (``status``, ``reason``, ``cell``).
+    assignment : Assignment
+        Columns and points.
+    """
+    flags: list[str] = []
+    stop = None
+    if done.get("status") in ("died", "killed"):
+        stop = {"cell": done.get("cell", -1), "reason": done.get("reason")}
+        flags.append(done.get("reason") or done["status"])
+    merge_outputs(notebook, results, stop)
+    scores = score_notebook(notebook, assignment, results)
+    flags += _execution_flags(notebook, results)
+    manual = [s.grade_id for s in scores if s.points is None]
+    notes = [f"needs manual grading: {', '.join(manual)}"] if manual else []
+    return Scored(notebook, scores, flags, notes)
+
+
+def _execution_flags(notebook: Any, results: dict[int, dict[str, Any]]) -> list[str]:
+    """Timeouts, memory errors and truncated outputs, by cell."""
+    labels = {}
+    for index, cell in enumerate(notebook.cells):
+        meta = cell.metadata.get("nbgrader", {}) or {}
+        labels[index] = f"'{meta['grade_id']}'" if meta.get("grade_id") else f"#{index}"
+    flags, truncated = [], []
+    for index in sorted(results):
+        result, label = results[index], labels.get(index, index)
+        if result.get("dropped"):
+            truncated.append(f"{label}: {result['dropped']:,} characters")
+        if result.get("ename") == "CellTimeoutError":
+            flags.append(f"cell {label} timed out (infinite loop?)")
+        elif result.get("ename") == "MemoryError":
+            flags.append(f"memory limit reached in cell {label}")
+    if truncated:
+        flags.append(f"output over the cap, truncated ({'; '.join(truncated)})")
+    return flags

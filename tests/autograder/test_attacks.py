@@ -46,7 +46,6 @@ def test_patching_the_students_own_process_changes_nothing(fx_graded):
         cells = {c["grade_id"]: c for c in fx_graded.records[student]["cells"]}
         assert cells["test_relu"]["ename"] == "AssertionError"
         assert "relu(x) gave" in cells["test_relu"]["evalue"]
-    assert fx_graded.records["monkey"]["tamper"] == []
 
 
 def test_silenced_errors_still_count(fx_graded):

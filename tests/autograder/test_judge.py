@@ -128,7 +128,7 @@ def test_feedback_shows_verdicts_not_test_sources(fx_graded, feedback_pages):
 def test_the_runner_never_held_the_reference(fx_graded):
     """The public course_lib given to the sandbox holds base classes, never graded code."""
     from autograder.assignments.master import load_assignment
-    from autograder.pipeline.grading import runner_files
+    from autograder.pipeline.execute import runner_files
 
     assignment = load_assignment(ag_cases.FIXTURE_ROOT, "fx_basics", fx_graded.workspace)
     files = runner_files(assignment)

@@ -11,7 +11,7 @@ import pytest
 
 from autograder.isolation.protocol import ChannelClosed, FrameReader, encode, write_message
 from autograder.pipeline import intake
-from autograder.pipeline.checks import suspicious_constructs
+from autograder.pipeline.integrity import suspicious_constructs
 from autograder.pipeline.store import ResultStore
 from autograder.workspace import Workspace
 
