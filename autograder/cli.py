@@ -80,15 +80,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--root", type=Path, help="course repository (default: found from the current folder)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in (_add_release, _add_grade, _add_feedback, _add_export, _add_report, _add_demo):
+        add(sub)
 
-    def workspace_option(p: argparse.ArgumentParser) -> None:
-        """Add ``--workspace`` to a subcommand."""
-        p.add_argument(
-            "--workspace",
-            type=Path,
-            help=f"grading workspace (default: ROOT/{DEFAULT_WORKSPACE}, git-ignored)",
+    from course_site.cli import add_podcast_arguments, add_site_arguments
+
+    add_site_arguments(
+        sub.add_parser(
+            "site", help="the course site: lectures, exercises, glossary, podcast (offline maths)"
         )
+    )
+    add_podcast_arguments(
+        sub.add_parser("podcast", help="synthesise the lecture podcast (only changed episodes)")
+    )
+    add_site_arguments(sub.add_parser("build-html", help="old name of `course site`"))
+    return parser
 
+
+def workspace_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--workspace`` to a subcommand."""
+    p.add_argument(
+        "--workspace",
+        type=Path,
+        help=f"grading workspace (default: ROOT/{DEFAULT_WORKSPACE}, git-ignored)",
+    )
+
+
+def _add_release(sub: argparse._SubParsersAction) -> None:
+    """``course release``."""
     p = sub.add_parser(
         "release",
         help="generate exercises/ from solutions/ with nbgrader",
@@ -97,24 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("exercises", nargs="*", metavar="EX", help="assignments (default: all)")
     p.add_argument("--check", action="store_true", help="list what is out of date, write nothing")
 
-    p = sub.add_parser(
-        "grade",
-        help="grade every submission of an assignment",
-        description=(
-            "Grade a class: intake, release check, sanitize (nbgrader rules), execute in "
-            "parallel sandboxed workers, score (nbgrader rule), store, export grades.csv."
-        ),
-        epilog=(
-            "SUBMISSIONS may be an nbgrader tree (<student>/<ex>/<ex>.ipynb), a flat folder of "
-            "<student>.ipynb, or an LMS .zip (Canvas, Moodle). Re-running is idempotent: "
-            "unchanged submissions are not re-run, and a grade already recorded is never lost."
-        ),
-    )
-    p.add_argument("exercise", metavar="EX", help="assignment, e.g. ex01_modules")
-    p.add_argument("submissions", metavar="SUBMISSIONS", type=Path, help="folder or .zip")
-    p.add_argument(
-        "--jobs", "-j", type=_positive_int, help="parallel workers (default: number of CPUs)"
-    )
+
+def _add_limit_options(p: argparse.ArgumentParser) -> None:
+    """The per-submission limits and the sandbox mode of ``course grade``."""
     p.add_argument(
         "--timeout",
         type=_positive_float,
@@ -141,6 +145,29 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="isolation (default: the strongest available; see autograder/SECURITY.md)",
     )
+
+
+def _add_grade(sub: argparse._SubParsersAction) -> None:
+    """``course grade``."""
+    p = sub.add_parser(
+        "grade",
+        help="grade every submission of an assignment",
+        description=(
+            "Grade a class: intake, release check, sanitize (nbgrader rules), execute in "
+            "parallel sandboxed workers, score (nbgrader rule), store, export grades.csv."
+        ),
+        epilog=(
+            "SUBMISSIONS may be an nbgrader tree (<student>/<ex>/<ex>.ipynb), a flat folder of "
+            "<student>.ipynb, or an LMS .zip (Canvas, Moodle). Re-running is idempotent: "
+            "unchanged submissions are not re-run, and a grade already recorded is never lost."
+        ),
+    )
+    p.add_argument("exercise", metavar="EX", help="assignment, e.g. ex01_modules")
+    p.add_argument("submissions", metavar="SUBMISSIONS", type=Path, help="folder or .zip")
+    p.add_argument(
+        "--jobs", "-j", type=_positive_int, help="parallel workers (default: number of CPUs)"
+    )
+    _add_limit_options(p)
     p.add_argument("--due", type=_datetime, help="deadline; later submissions are flagged late")
     p.add_argument(
         "--roster", type=Path, help="file of student ids; missing ones get 'no submission'"
@@ -157,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     workspace_option(p)
 
+
+def _add_feedback(sub: argparse._SubParsersAction) -> None:
+    """``course feedback``."""
     p = sub.add_parser(
         "feedback",
         help="write HTML feedback for each student",
@@ -171,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     workspace_option(p)
 
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    """``course export``."""
     p = sub.add_parser(
         "export",
         help="write the CSV gradebook",
@@ -183,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="CSV file (default: WORKSPACE/grades.csv)")
     workspace_option(p)
 
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    """``course report``."""
     p = sub.add_parser(
         "report",
         help="write the HTML class report",
@@ -195,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="HTML file (default: WORKSPACE/reports/)")
     workspace_option(p)
 
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    """``course demo``."""
     p = sub.add_parser(
         "demo",
         help="release, grade a synthetic class, report (start here)",
@@ -208,21 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", "-j", type=_positive_int, help="parallel workers (default: CPUs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
-        "--workspace", type=Path, help=f"default: ROOT/{DEFAULT_WORKSPACE}/demo (git-ignored)"
+        "--workspace",
+        type=Path,
+        help=f"default: ROOT/{DEFAULT_WORKSPACE}, the nbgrader course folder formgrader reads",
     )
-
-    from course_site.cli import add_podcast_arguments, add_site_arguments
-
-    add_site_arguments(
-        sub.add_parser(
-            "site", help="the course site: lectures, exercises, glossary, podcast (offline maths)"
-        )
-    )
-    add_podcast_arguments(
-        sub.add_parser("podcast", help="synthesise the lecture podcast (only changed episodes)")
-    )
-    add_site_arguments(sub.add_parser("build-html", help="old name of `course site`"))
-    return parser
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -354,17 +382,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``course demo``: the whole job on a synthetic class."""
-    from autograder.demo.run import describe, run_demo
+    from autograder.demo.run import DemoError, describe, run_demo
 
     root = _root(args)
-    workspace = _workspace(args, root, default=f"{DEFAULT_WORKSPACE}/demo")
-    result = run_demo(
-        root,
-        workspace,
-        exercise=args.exercise,
-        jobs=args.jobs,
-        progress=not args.no_progress,
-    )
+    workspace = _workspace(args, root)
+    try:
+        result = run_demo(
+            root, workspace, exercise=args.exercise, jobs=args.jobs, progress=not args.no_progress
+        )
+    except DemoError as exc:
+        raise CommandError(str(exc)) from None
     print(describe(result))
     return EXIT_OK if result.ok else EXIT_UNGRADED
 

@@ -52,6 +52,7 @@ class Workspace:
     points nbgrader's ``submitted/``, ``autograded/`` and ``feedback/`` here), plus the
     grader's own files::
 
+        gradebook.db                                nbgrader's gradebook (formgrader reads it)
         grades.csv                                  every student graded here so far
         results/<ex>/<student>.json                 the results store (one file per student)
         submitted/<student>/<ex>/<ex>.ipynb         the submission graded (nbgrader layout)
@@ -91,6 +92,11 @@ class Workspace:
         if not ignore.exists():
             ignore.write_text("# written by `course grade`: grades and submissions stay local\n*\n")
         return self
+
+    @property
+    def gradebook_url(self) -> str:
+        """nbgrader's gradebook database (``gradebook.db``), as an SQLAlchemy URL."""
+        return f"sqlite:///{self.path / 'gradebook.db'}"
 
     @property
     def grades_csv(self) -> Path:

@@ -1,11 +1,12 @@
 """``course demo``: release, synthesize a class, grade it and report: the main job, end to end.
 
-Runs on the repository's own first exercise (``ex01_modules``) in ``grading/demo/``, so a real
-class graded in ``grading/`` is never mixed with it. Twelve personas
-(:mod:`autograder.demo.synthetic_class`)
-cover full marks, typical bugs, a blank notebook, a late one, an infinite loop, a segfault, a
-memory hog, a tamper attempt and a broken upload; the demo checks that each got the grade it
-should and says where the report and the feedback pages are.
+Runs on the repository's own first exercise (``ex01_modules``) in ``grading/``, the nbgrader
+course directory, so formgrader (and ``nbgrader export``) show the demo class as they would a
+real one. It refuses to write where a real class of that exercise is already graded (use another
+``--workspace``). Twelve personas (:mod:`autograder.demo.synthetic_class`) cover full marks,
+typical bugs, a blank notebook, a late one, an infinite loop, a segfault, a memory hog, a tamper
+attempt and a broken upload; the demo checks that each got the grade it should and says where
+the report and the feedback pages are.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from autograder.assignments.master import load_assignment
+from autograder.assignments.master import Assignment, load_assignment
 from autograder.demo import synthetic_class
 from autograder.limits import Limits
 from autograder.outputs.feedback import write_feedback
 from autograder.outputs.report import build_report
 from autograder.outputs.summary import summary_table
 from autograder.pipeline.grading import GradeOptions, GradeRun, grade
+from autograder.pipeline.store import ResultStore
 from autograder.workspace import Workspace
 
 DEFAULT_EXERCISE = "ex01_modules"
@@ -56,6 +58,18 @@ def _release(root: Path, exercise: str, echo: Callable[[str], None]) -> list[Pat
     for path in written:
         echo(f"released {path.relative_to(root)}")
     return written
+
+
+def _released_assignment(
+    root: Path, exercise: str, workspace: Workspace, echo: Callable[[str], None]
+) -> tuple[Assignment, list[Path]]:
+    """The assignment, releasing it first if ``exercises/`` is missing or out of date."""
+    assignment = load_assignment(root, exercise, workspace)
+    if not assignment.warnings:
+        echo(f"exercises/{exercise} is up to date with solutions/{exercise} (released)")
+        return assignment, []
+    released = _release(root, exercise, echo)
+    return load_assignment(root, exercise, workspace), released
 
 
 def run_demo(
@@ -94,13 +108,8 @@ def run_demo(
     """
     started = time.monotonic()
     workspace.ensure()
-    assignment = load_assignment(root, exercise, workspace)
-    if assignment.warnings:  # exercises/ missing or older than solutions/: release it
-        released = _release(root, exercise, echo)
-        assignment = load_assignment(root, exercise, workspace)
-    else:
-        released = []
-        echo(f"exercises/{exercise} is up to date with solutions/{exercise} (released)")
+    _refuse_real_class(workspace, exercise)
+    assignment, released = _released_assignment(root, exercise, workspace, echo)
     due = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     source = json.loads(assignment.source_path.read_text(encoding="utf-8"))
     students = synthetic_class.make_class(assignment, source, due)
@@ -121,6 +130,25 @@ def run_demo(
     return DemoResult(run, report, feedback, checks, released, time.monotonic() - started)
 
 
+class DemoError(RuntimeError):
+    """The demo cannot run where it was asked to."""
+
+
+def _refuse_real_class(workspace: Workspace, exercise: str) -> None:
+    """Never mix the synthetic class with real students' grades."""
+    real = sorted(
+        r["student_id"]
+        for r in ResultStore(workspace).records(exercise)
+        if r["student_id"] not in synthetic_class.EXPECTATIONS
+    )
+    if real:
+        raise DemoError(
+            f"{workspace.path} already holds grades of {exercise} for {len(real)} real "
+            f"student(s) ({', '.join(real[:3])}...): run the demo elsewhere, e.g. "
+            "`course demo --workspace grading/demo`"
+        )
+
+
 def describe(result: DemoResult, students: dict[str, str] | None = None) -> str:
     """The text the demo prints at the end."""
     lines = ["", summary_table(result.run), "", "expected outcomes:"]
@@ -130,6 +158,9 @@ def describe(result: DemoResult, students: dict[str, str] | None = None) -> str:
         "",
         f"sandbox:  {result.run.sandbox}",
         f"grades:   {result.run.csv_path}",
+        "formgrader: `jupyter lab` from the repository root, then Nbgrader > Formgrader"
+        if result.run.csv_path.parent.name == "grading"
+        else f"gradebook: {result.run.csv_path.parent / 'gradebook.db'}",
         f"report:   {result.report}",
         f"feedback: {len(result.feedback)} pages in {result.report.parent.parent / 'feedback'}",
         f"demo finished in {result.duration:.1f} s",

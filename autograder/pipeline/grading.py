@@ -34,7 +34,15 @@ from autograder.outputs.grades_csv import write_csv
 from autograder.outputs.summary import Progress
 from autograder.pipeline import intake
 from autograder.pipeline.admit import Admitted, admit
-from autograder.pipeline.execute import Executed, build_job, execute, make_executor, runner_files
+from autograder.pipeline.execute import (
+    Executed,
+    Executor,
+    build_job,
+    execute,
+    make_executor,
+    runner_files,
+)
+from autograder.pipeline.gradebook import GradebookRecorder
 from autograder.pipeline.record import make_record, not_graded, reusable
 from autograder.pipeline.score import score_submission
 from autograder.pipeline.store import ResultStore, archive_submission, save_graded_notebook
@@ -123,6 +131,8 @@ class _Run:
     workspace: Workspace
     outcomes: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
     grader_errors: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    gradebook: GradebookRecorder | None = None
 
     def keep(self, record: dict[str, Any], notebook: Any = None) -> dict[str, Any]:
         """Save a record (never losing an earlier grade) and note the outcome."""
@@ -130,7 +140,22 @@ class _Run:
         if action == "saved" and notebook is not None and record.get("graded"):
             save_graded_notebook(notebook, record, self.workspace)
         self.outcomes[record["student_id"]] = (stored, "kept" if action == "kept" else "graded")
+        if action == "saved":
+            self.to_gradebook(stored)
         return stored
+
+    def to_gradebook(self, record: dict[str, Any]) -> None:
+        """Record in nbgrader's gradebook; a failure is that student's grader error."""
+        if self.gradebook is None:
+            return
+        try:
+            self.gradebook.record(record)
+        except Exception as exc:
+            _log_traceback(self.workspace, record["student_id"], "recording in the gradebook")
+            self.grader_errors.append(
+                f"{record['student_id']}: not recorded in the gradebook ({type(exc).__name__}: "
+                f"{exc}); the grade is in the results store, the next run records it"
+            )
 
 
 def grade(
@@ -163,53 +188,59 @@ def grade(
 
     Raises
     ------
-    autograder.assignments.master.AssignmentError, autograder.pipeline.intake.IntakeError
+    AssignmentError, IntakeError
         If the assignment or the submissions path is unusable (nothing is graded).
     """
     options = options or GradeOptions()
-    started = time.monotonic()
     root, submissions = Path(root).resolve(), Path(submissions)
     workspace.ensure()
-    run = _Run(
-        load_assignment(root, exercise, workspace), options, ResultStore(workspace), workspace
-    )
+    assignment = load_assignment(root, exercise, workspace)
+    run = _Run(assignment, options, ResultStore(workspace), workspace)
     if not submissions.exists():
         raise intake.IntakeError(f"submissions not found: {submissions.resolve()} does not exist")
     executor = make_executor(
-        run.assignment,
-        options.limits,
-        options.jobs,
-        _secrets(root, workspace, submissions),
-        workspace.logs_dir,
-        options.dask,
+        assignment, options, _secrets(root, workspace, submissions), workspace.logs_dir
     )
     executor.start()  # before reading anything: a bad cluster address fails here
-    sandbox = ""
     try:
-        found = _collect(submissions, run)
-        progress = Progress(len(found), options.progress, exercise)
-        jobs = _admit_all(found, run, progress)
-        if jobs:
-            executor.wait_ready()
-            sandbox = executor.info.get("sandbox_detail", "") or "see worker logs"
-            for executed in execute(executor, jobs):
-                _conclude(executed, run)
-                progress.update(*run.outcomes[executed.admitted.student_id])
-        progress.close()
+        sandbox = _grade_all(submissions, run, executor)
     finally:
         executor.close()
         # always end with the gradebook of every student graded here so far
         csv_path = write_csv(workspace.grades_csv, run.store.records())
     return GradeRun(
-        assignment=run.assignment,
+        assignment=assignment,
         records=sorted((r for r, _ in run.outcomes.values()), key=lambda r: r["student_id"]),
         actions={student: action for student, (_, action) in run.outcomes.items()},
         grader_errors=run.grader_errors,
-        sandbox=sandbox or "not needed (nothing to execute)",
+        sandbox=sandbox,
         csv_path=csv_path,
-        duration=time.monotonic() - started,
-        warnings=list(run.assignment.warnings),
+        duration=time.monotonic() - run.started,
+        warnings=list(assignment.warnings),
     )
+
+
+def _grade_all(submissions: Path, run: _Run, executor: Executor) -> str:
+    """Intake, admit, execute, score and store every submission; return the sandbox used."""
+    with GradebookRecorder(run.workspace.gradebook_url, run.assignment, run.options.due) as gb:
+        run.gradebook = gb
+        return _grade_recorded(submissions, run, executor)
+
+
+def _grade_recorded(submissions: Path, run: _Run, executor: Executor) -> str:
+    """:func:`_grade_all` once the gradebook is open."""
+    found = _collect(submissions, run)
+    progress = Progress(len(found), run.options.progress, run.assignment.name)
+    jobs = _admit_all(found, run, progress)
+    sandbox = "not needed (nothing to execute)"
+    if jobs:
+        executor.wait_ready()
+        sandbox = executor.info.get("sandbox_detail", "") or "see worker logs"
+        for executed in execute(executor, jobs):
+            _conclude(executed, run)
+            progress.update(*run.outcomes[executed.admitted.student_id])
+    progress.close()
+    return sandbox
 
 
 def _secrets(root: Path, workspace: Workspace, submissions: Path) -> list[str]:
@@ -262,6 +293,7 @@ def _job_or_record(admitted: Admitted, run: _Run, lib: dict[str, bytes]) -> dict
     old = run.store.load(run.assignment.name, admitted.student_id)
     if not run.options.force and reusable(old, admitted, run.assignment, limits):
         run.outcomes[admitted.student_id] = (old, "cached")
+        run.to_gradebook(old)  # completes a gradebook a killed run left behind
         return None
     return build_job(admitted, run.assignment, limits, lib)
 
@@ -292,15 +324,20 @@ def _record_failure(admitted: Admitted, run: _Run, stage: str, exc: Exception) -
 
     The traceback goes to the workspace's log for the instructor; the batch goes on.
     """
-    run.workspace.logs_dir.mkdir(parents=True, exist_ok=True)
-    with open(run.workspace.logs_dir / "submission-errors.log", "a", encoding="utf-8") as log:
-        log.write(f"--- {admitted.student_id} ({stage})\n{traceback.format_exc()}\n")
+    _log_traceback(run.workspace, admitted.student_id, stage)
     problem = f"could not be processed while {stage}: {type(exc).__name__}: {exc}"[:360]
     record = not_graded(admitted, run.assignment, run.options.limits, problem)
     try:
         run.keep(record)
     except Exception:  # the store keeps an earlier grade; the record is at least in memory
         run.outcomes[admitted.student_id] = (record, "kept")
+
+
+def _log_traceback(workspace: Workspace, student: str, stage: str) -> None:
+    """Append the current exception's traceback to ``logs/submission-errors.log``."""
+    workspace.logs_dir.mkdir(parents=True, exist_ok=True)
+    with open(workspace.logs_dir / "submission-errors.log", "a", encoding="utf-8") as log:
+        log.write(f"--- {student} ({stage})\n{traceback.format_exc()}\n")
 
 
 __all__ = ["GradeOptions", "GradeRun", "grade"]
