@@ -206,13 +206,26 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     """``course export``."""
     p = sub.add_parser(
         "export",
-        help="write the CSV gradebook",
+        help="export grades: CSV, or Canvas / Moodle import files",
         description=(
-            "Write the gradebook: one row per student, one column per graded cell, the total, "
-            "the maximum and the status."
+            "Export the grades nbgrader's gradebook holds (manual grades from formgrader "
+            "included): a CSV with one row per student, one column per graded cell, the total, "
+            "the maximum and the status; or the file Canvas's gradebook import or Moodle's "
+            "grading worksheet accepts."
         ),
     )
     p.add_argument("--assignment", metavar="EX", help="only this assignment")
+    p.add_argument(
+        "--format",
+        choices=["csv", "canvas", "moodle"],
+        default="csv",
+        help="csv (default), canvas (gradebook import) or moodle (grading worksheet)",
+    )
+    p.add_argument(
+        "--lms-column",
+        metavar="NAME",
+        help='Canvas: the assignment column, e.g. "Exercise 1 (123456)" (default: EX)',
+    )
     p.add_argument("-o", "--output", type=Path, help="CSV file (default: WORKSPACE/grades.csv)")
     workspace_option(p)
 
@@ -354,8 +367,8 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """``course export``: the CSV gradebook of a workspace."""
-    from autograder.outputs.grades_csv import write_csv
+    """``course export``: the gradebook as CSV, or as a Canvas / Moodle import file."""
+    from autograder.outputs.lms_export import export
     from autograder.pipeline.store import ResultStore
 
     root = _root(args)
@@ -364,8 +377,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not records:
         what = f"for {args.assignment!r} " if args.assignment else ""
         raise CommandError(f"no results {what}in {workspace.path}: run `course grade` first")
-    path = write_csv(args.output or workspace.grades_csv, records)
-    print(f"wrote {path} ({len({r['student_id'] for r in records})} students)")
+    try:
+        path, skipped = export(workspace, records, args.format, args.output, args.lms_column)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    students = len({r["student_id"] for r in records}) - len(skipped)
+    print(f"wrote {path} ({students} students)")
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+        print(f"skipped {len(skipped)} not submitted through {args.format}: {shown}")
     return EXIT_OK
 
 

@@ -25,12 +25,13 @@ from typing import Any
 from autograder.pipeline.store import ResultStore
 from autograder.workspace import Workspace, atomic_write
 
-BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+#: nbgrader's marker of a hidden-test region (``ClearHiddenTests.begin_test_delimeter``).
+BEGIN = "BEGIN HIDDEN TESTS"
 REDACTED = "[hidden test line]"
 
 
 def strip_hidden(source: str) -> tuple[str, bool]:
-    """Remove hidden-test regions from a cell source.
+    """Remove hidden-test regions from a cell source, with nbgrader's ``ClearHiddenTests``.
 
     Parameters
     ----------
@@ -40,17 +41,18 @@ def strip_hidden(source: str) -> tuple[str, bool]:
     Returns
     -------
     (source, removed) : tuple
-        The cleaned source and whether anything was removed.
+        The cleaned source and whether anything was removed. A region nbgrader rejects (nested,
+        or never closed: a student can type the markers) removes the whole source.
     """
-    kept, inside, removed = [], False, False
-    for line in source.split("\n"):
-        if BEGIN in line:
-            inside, removed = True, True
-        elif END in line:
-            inside = False
-        elif not inside:
-            kept.append(line)
-    return "\n".join(kept), removed
+    from nbformat.v4 import new_code_cell
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    cell = new_code_cell(source)
+    try:
+        removed = ClearHiddenTests()._remove_hidden_test_region(cell)
+    except RuntimeError:
+        return "", True
+    return cell.source, removed
 
 
 def hidden_lines(master: dict[str, Any]) -> set[str]:
@@ -59,19 +61,13 @@ def hidden_lines(master: dict[str, Any]) -> set[str]:
     Lines also found elsewhere in the notebook (a public test repeating a set-up line) are
     not secret and stay visible.
     """
-    hidden: set[str] = set()
+    every: set[str] = set()
     public: set[str] = set()
     for cell in master.get("cells", []):
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-        inside = False
-        for line in source.split("\n"):
-            if BEGIN in line:
-                inside = True
-            elif END in line:
-                inside = False
-            elif len(line.strip()) >= 6:
-                (hidden if inside else public).add(line.strip())
-    return hidden - public
+        every.update(line.strip() for line in source.split("\n"))
+        public.update(line.strip() for line in strip_hidden(source)[0].split("\n"))
+    return {line for line in every - public if len(line) >= 6}
 
 
 def _scrub(text: str, secret: set[str]) -> str:
@@ -268,6 +264,21 @@ def _math_head(workspace: Workspace, exercise: str) -> str:
     return install_math(root, url="../../mathjax")
 
 
+def _records_to_render(
+    workspace: Workspace, exercise: str, students: list[str] | None
+) -> list[dict[str, Any]]:
+    """The records of the students asked for (all by default); an error if there are none."""
+    records = ResultStore(workspace).records(exercise)
+    if not records:
+        raise ValueError(
+            f"no results for {exercise!r} in {workspace.path}: run `course grade {exercise} ...`"
+        )
+    if students:
+        wanted = {s.casefold() for s in students}
+        records = [r for r in records if r["student_id"].casefold() in wanted]
+    return records
+
+
 def write_feedback(
     workspace: Workspace,
     exercise: str,
@@ -303,14 +314,7 @@ def write_feedback(
     """
     import nbformat
 
-    records = ResultStore(workspace).records(exercise)
-    if not records:
-        raise ValueError(
-            f"no results for {exercise!r} in {workspace.path}: run `course grade {exercise} ...`"
-        )
-    if students:
-        wanted = {s.casefold() for s in students}
-        records = [r for r in records if r["student_id"].casefold() in wanted]
+    records = _records_to_render(workspace, exercise, students)
     master_path = workspace.assignment_dir(exercise) / "master.json"
     secret: set[str] = set()
     if master_path.is_file():

@@ -144,18 +144,15 @@ def assignment_imports(assignment: Assignment) -> list[str]:
 
 
 def make_executor(
-    assignment: Assignment,
-    limits: Limits,
-    jobs: int,
-    secrets: list[str],
-    log_dir: Path,
-    dask: str | None = None,
+    assignment: Assignment, options: Any, secrets: list[str], log_dir: Path
 ) -> Executor:
     """The executor of a grading run: warm sandboxed workers, local or on a Dask cluster.
 
-    ``secrets`` are the host paths a submission must never see (the repository, the
-    workspace, the submissions, home folders).
+    ``options`` is the run's :class:`~autograder.pipeline.grading.GradeOptions` (limits,
+    jobs, dask); ``secrets`` are the host paths a submission must never see (the repository,
+    the workspace, the submissions, home folders).
     """
+    limits = options.limits
     imports = assignment_imports(assignment)
     init = {
         "sandbox": limits.sandbox,
@@ -165,8 +162,8 @@ def make_executor(
         "memory_mb": limits.memory_mb,
         "max_processes": limits.max_processes,
     }
-    if dask:
+    if options.dask:
         from autograder.cluster.dask_pool import DaskPool  # optional extra: course[dask]
 
-        return DaskPool(dask, init, log_dir)
-    return WorkerPool(jobs, init, log_dir)
+        return DaskPool(options.dask, init, log_dir)
+    return WorkerPool(options.jobs, init, log_dir)

@@ -30,7 +30,7 @@ from typing import Any
 from autograder.assignments.master import Assignment, load_assignment
 from autograder.isolation.pool import default_jobs
 from autograder.limits import Limits
-from autograder.outputs.grades_csv import write_csv
+from autograder.outputs.lms_export import export
 from autograder.outputs.summary import Progress
 from autograder.pipeline import intake
 from autograder.pipeline.admit import Admitted, admit
@@ -207,7 +207,7 @@ def grade(
     finally:
         executor.close()
         # always end with the gradebook of every student graded here so far
-        csv_path = write_csv(workspace.grades_csv, run.store.records())
+        csv_path, _ = export(workspace, run.store.records())
     return GradeRun(
         assignment=assignment,
         records=sorted((r for r, _ in run.outcomes.values()), key=lambda r: r["student_id"]),

@@ -79,6 +79,7 @@ def make_record(
             "sha256": sub.sha256,
             "timestamp": sub.timestamp.isoformat() if sub.timestamp else None,
             "late": sub.late,
+            "lms": _lms_identity(sub),
         },
         "run": {key: done.get(source) for key, source in RUN_FIELDS.items()} if done else {},
         "graded_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -88,6 +89,13 @@ def make_record(
     }
     record["status"] = status_of(record)
     return record
+
+
+def _lms_identity(sub: Any) -> dict[str, str] | None:
+    """``{"system", "id", "name"}`` of a submission that came from a Canvas or Moodle export."""
+    if not sub.lms_system:
+        return None
+    return {"system": sub.lms_system, "id": sub.lms_id, "name": sub.display_name or ""}
 
 
 def not_graded(

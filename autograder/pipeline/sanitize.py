@@ -23,6 +23,7 @@ assignment.
 from __future__ import annotations
 
 import copy
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,7 +142,7 @@ def _restore_cell(cell: Any, master: MasterCell, report: SanitizeReport) -> None
 
 
 def _missing_cell(master: MasterCell) -> Any:
-    from nbformat import NotebookNode
+    from nbformat import from_dict
 
     note = MISSING_CELL_NOTE.format(cell_id=master.grade_id)
     cell: dict[str, Any] = {
@@ -169,7 +170,8 @@ def _missing_cell(master: MasterCell) -> Any:
         cell["source"] = "# " + cell["source"]
     if master.solution:
         del cell["metadata"]["editable"]
-    return NotebookNode(copy.deepcopy(cell))
+    return from_dict(copy.deepcopy(cell))  # NotebookNode all the way down (nbgrader reads
+    # ``cell.metadata.nbgrader``)
 
 
 def sanitize(nb: Any, assignment: Assignment) -> tuple[Any, SanitizeReport]:
@@ -187,32 +189,48 @@ def sanitize(nb: Any, assignment: Assignment) -> tuple[Any, SanitizeReport]:
     (notebook, report) : tuple
         The sanitized notebook and what was changed.
     """
+    from nbgrader.preprocessors import ClearOutput, DeduplicateIds
+
     nb = copy.deepcopy(nb)
     report = SanitizeReport()
-    masters = assignment.by_id
-    # ClearOutput
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        for key in ("collapsed", "scrolled"):
-            cell.metadata.pop(key, None)
-    # DeduplicateIds: scanning backwards, the first (= last in the notebook) occurrence wins
+    ClearOutput().preprocess(nb, {})
+    report.flags += _duplicate_id_flags(nb)
+    quiet = logging.getLogger("autograder.pipeline.sanitize")  # the flag above says it once
+    quiet.setLevel(logging.ERROR)
+    DeduplicateIds(log=quiet).preprocess(nb, {})  # the last copy of a repeated id wins
+    # OverwriteKernelspec
+    if assignment.kernelspec:
+        nb.metadata["kernelspec"] = copy.deepcopy(assignment.kernelspec)
+    _overwrite_cells(nb, assignment, report)
+    _add_missing(nb, assignment, report)
+    if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5):
+        for cell in nb.cells:  # cells ids are required from nbformat 4.5 on
+            if not cell.get("id"):
+                cell["id"] = uuid.uuid4().hex[:12]
+    return nb, report
+
+
+def _duplicate_id_flags(nb: Any) -> list[str]:
+    """Flags for repeated grade ids; cells claiming a role without an id lose the role."""
     seen: set[str] = set()
+    flags = []
     for cell in reversed(nb.cells):
         meta = _meta(cell)
         if not (meta.get("grade") or meta.get("solution") or meta.get("locked")):
             continue
         grade_id = meta.get("grade_id")
-        if grade_id in seen:
-            report.flags.append(f"cell id '{grade_id}' appears twice: the earlier copy ignored")
-            cell.metadata["nbgrader"] = {}
-        elif grade_id is not None:
+        if grade_id is None:
+            cell.metadata["nbgrader"] = {}  # nbgrader's DeduplicateIds would fail on it
+        elif grade_id in seen:
+            flags.append(f"cell id '{grade_id}' appears twice: the earlier copy ignored")
+        else:
             seen.add(grade_id)
-    # OverwriteKernelspec
-    if assignment.kernelspec:
-        nb.metadata["kernelspec"] = copy.deepcopy(assignment.kernelspec)
-    # OverwriteCells
+    return flags
+
+
+def _overwrite_cells(nb: Any, assignment: Assignment, report: SanitizeReport) -> None:
+    """nbgrader's ``OverwriteCells``, from the assignment's master cells (not a gradebook)."""
+    masters = assignment.by_id
     unknown = []
     for cell in nb.cells:
         grade_id = _meta(cell).get("grade_id")
@@ -230,12 +248,6 @@ def sanitize(nb: Any, assignment: Assignment) -> tuple[Any, SanitizeReport]:
         report.flags.append(
             f"unknown nbgrader cell ids treated as ordinary cells: {', '.join(unknown[:5])}"
         )
-    _add_missing(nb, assignment, report)
-    if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) >= (4, 5):
-        for cell in nb.cells:  # cells ids are required from nbformat 4.5 on
-            if not cell.get("id"):
-                cell["id"] = uuid.uuid4().hex[:12]
-    return nb, report
 
 
 def _add_missing(nb: Any, assignment: Assignment, report: SanitizeReport) -> None:

@@ -17,10 +17,6 @@ from typing import Any
 
 from autograder.assignments.master import Assignment
 
-#: nbgrader's LimitOutput defaults.
-MAX_LINES = 1000
-MAX_TRACEBACK = 100
-
 
 @dataclass
 class CellScore:
@@ -57,37 +53,6 @@ class CellScore:
     def to_dict(self) -> dict[str, Any]:
         """As stored in a record."""
         return asdict(self)
-
-
-def limit_output(cell: Any, max_lines: int = MAX_LINES, max_traceback: int = MAX_TRACEBACK) -> None:
-    """nbgrader's ``LimitOutput`` preprocessor, applied to one code cell in place."""
-    if cell.cell_type != "code":
-        return
-    if max_lines != -1:
-        length = 0
-        kept = []
-        for output in cell.outputs:
-            if output.output_type == "stream":
-                if length == max_lines:
-                    continue
-                text = output.text.split("\n")
-                if len(text) + length > max_lines:
-                    text = text[: max_lines - length - 1]
-                    text.append("... Output truncated ...")
-                length += len(text)
-                output.text = "\n".join(text)
-            kept.append(output)
-        cell.outputs = kept
-    if max_traceback != -1:
-        for output in cell.outputs:
-            if output.output_type == "error" and len(output.traceback) > max_traceback:
-                start = int(max_traceback / 2)
-                end = max_traceback - start - 1
-                output.traceback = (
-                    output.traceback[:start]
-                    + ["... Traceback truncated ..."]
-                    + output.traceback[-end:]
-                )
 
 
 def merge_outputs(nb: Any, results: dict[int, dict[str, Any]], stop: dict[str, Any] | None) -> None:
@@ -150,12 +115,14 @@ def score_notebook(
     list of CellScore
         One per grade cell of the assignment (cells absent from the notebook score 0).
     """
+    from nbgrader.preprocessors import LimitOutput
     from nbgrader.utils import determine_grade
 
     log = logging.getLogger("autograder.pipeline.score")
+    limit_output = LimitOutput()  # nbgrader's own, with its defaults (1000 lines, 100 frames)
     found: dict[str, tuple[int, Any]] = {}
     for index, cell in enumerate(nb.cells):
-        limit_output(cell)
+        limit_output.preprocess_cell(cell, {}, index)
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade") and meta.get("grade_id"):
             found[meta["grade_id"]] = (index, cell)
@@ -169,31 +136,12 @@ def score_notebook(
         try:
             points, max_points = determine_grade(cell, log)
         except ValueError as exc:  # partial credit above the maximum
-            points, max_points = 0.0, master.points
-            outcome: str = "error"
             scores.append(
-                CellScore(master.grade_id, points, max_points, outcome, "ValueError", str(exc))
+                CellScore(master.grade_id, 0.0, master.points, "error", "ValueError", str(exc))
             )
             continue
         error = next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
-        stderr = any(
-            o.output_type == "stream" and o.name == "stderr" for o in cell.get("outputs", [])
-        )
-        if points is None:
-            outcome = "manual"
-        elif master.solution and points == 0:
-            outcome = "unanswered"
-        elif error is not None:
-            if error.ename in ("DeadKernelError", "NotRunError"):
-                outcome = "not run"
-            else:
-                outcome = "failed" if error.ename == "AssertionError" else "error"
-        elif stderr and points == 0:
-            outcome = "stderr"
-        elif points < max_points:
-            outcome = "partial"
-        else:
-            outcome = "passed"
+        outcome = _outcome(cell, master, points, max_points, error)
         scores.append(
             CellScore(
                 grade_id=master.grade_id,
@@ -207,6 +155,22 @@ def score_notebook(
             )
         )
     return scores
+
+
+def _outcome(cell: Any, master: Any, points: float | None, max_points: float, error: Any) -> str:
+    """The cell's outcome word (see :class:`CellScore`), from nbgrader's points and outputs."""
+    stderr = any(o.output_type == "stream" and o.name == "stderr" for o in cell.get("outputs", []))
+    if points is None:
+        return "manual"
+    if master.solution and points == 0:
+        return "unanswered"
+    if error is not None:
+        if error.ename in ("DeadKernelError", "NotRunError"):
+            return "not run"
+        return "failed" if error.ename == "AssertionError" else "error"
+    if stderr and points == 0:
+        return "stderr"
+    return "partial" if points < max_points else "passed"
 
 
 def zero_scores(assignment: Assignment, outcome: str = "not run") -> list[CellScore]:
@@ -263,8 +227,10 @@ def score_submission(
     scores = score_notebook(notebook, assignment, results)
     flags += _execution_flags(notebook, results)
     manual = [s.grade_id for s in scores if s.points is None]
-    notes = [f"needs manual grading: {', '.join(manual)}"] if manual else []
-    return Scored(notebook, scores, flags, notes)
+    if manual:  # formgrader shows these cells; the total counts them once graded there
+        cells = "1 cell" if len(manual) == 1 else f"{len(manual)} cells"
+        flags.append(f"needs manual grading: {cells} ({', '.join(manual)})")
+    return Scored(notebook, scores, flags, [])
 
 
 def _execution_flags(notebook: Any, results: dict[int, dict[str, Any]]) -> list[str]:
