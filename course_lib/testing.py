@@ -14,117 +14,104 @@ so rebinding ``np.allclose`` (or ``np.abs``...) later in a notebook changes noth
 ``==`` is ever evaluated on a student's object.
 
 Import this module in a notebook's first (locked) cell, before any student code runs.
+
+This module defines the checks a notebook's visible cells use (arrays, numbers, gradient checks,
+the form of quiz answers). The checks hidden tests run against the reference implementation
+(:func:`hidden_test`, :func:`assert_module_matches`, :func:`assert_loss_matches`...) live in
+:mod:`course_lib.hidden_checks` and are importable from here too, e.g.::
+
+    import course_lib.testing as ct
+
+
+    @ct.hidden_test(seed=7)
+    def _test(rng):
+        from course_lib.activations import ReLU as RefReLU
+
+        ct.assert_own_implementation(ReLU, reference=RefReLU)
+        ct.check_elementwise(ReLU, RefReLU, rng, name="ReLU", kinks=(0.0,))
+
+This file stays a single module on purpose: while ``course grade`` runs a submission, the
+submission's process gets ``course_lib.testing`` as stubs of the functions defined in this file
+(the checks themselves run in the judge), so what a locked set-up cell imports is defined here.
 """
 
 from __future__ import annotations
 
-import builtins
-import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
-from .modules import Parameter as _Parameter
+from ._trusted import (
+    _REAL_SCALAR_TYPES,
+    REL_FLOOR,
+    _abs,
+    _argmax,
+    _array_equal,
+    _count_nonzero,
+    _default_rng,
+    _dtype,
+    _fail,
+    _float,
+    _float64,
+    _fmt_index,
+    _fmt_value,
+    _getattr,
+    _int,
+    _isfinite,
+    _isfinite_scalar,
+    _isinstance,
+    _isnan,
+    _maximum,
+    _named_parameters,
+    _ndarray,
+    _np_array,
+    _preview,
+    _repr,
+    _str,
+    _tuple,
+    _type,
+    _type_name,
+    _unravel_index,
+    _where,
+    _zeros_like,
+)
 
-__all__ = [
-    "assert_close",
-    "assert_scalar_close",
-    "assert_shape",
-    "assert_array",
-    "assert_not_mutated",
-    "check_gradients",
+#: The helpers of :mod:`course_lib.hidden_checks`, importable from this module too.
+HIDDEN_CHECKS = (
+    "hidden_test",
     "assert_module_matches",
+    "assert_forward_matches",
+    "assert_loss_matches",
+    "assert_kink_convention",
+    "check_elementwise",
+    "assert_local_backward",
+    "paired_graphs",
     "assert_own_implementation",
+    "randomize_parameters",
     "set_parameter",
     "get_grad",
+    "away_from",
+)
+
+__all__ = [
+    "REL_FLOOR",
+    "assert_array",
+    "assert_shape",
+    "assert_close",
     "as_number",
+    "assert_scalar_close",
+    "assert_not_mutated",
+    "max_rel_error",
+    "max_rel_error_of",
+    "check_gradients",
     "assert_choice",
     "assert_choice_format",
     "assert_number_close",
     "assert_number_format",
-    "away_from",
-    "max_rel_error",
+    *HIDDEN_CHECKS,
 ]
-
-# -- trusted functions, captured at import time ---------------------------------------------------
-_ndarray = np.ndarray
-_np_array = np.array
-_float64 = np.float64
-_dtype = np.dtype
-_abs = np.abs
-_maximum = np.maximum
-_isfinite = np.isfinite
-_isnan = np.isnan
-_argmax = np.argmax
-_unravel_index = np.unravel_index
-_array_equal = np.array_equal
-_count_nonzero = np.count_nonzero
-_where = np.where
-_array2string = np.array2string
-_zeros_like = np.zeros_like
-_default_rng = np.random.default_rng
-_isinstance = builtins.isinstance
-_issubclass = builtins.issubclass
-_type = builtins.type
-_getattr = builtins.getattr
-_len = builtins.len
-_float = builtins.float
-_int = builtins.int
-_str = builtins.str
-_repr = builtins.repr
-_tuple = builtins.tuple
-_callable = builtins.callable
-_isfinite_scalar = math.isfinite
-
-_REAL_SCALAR_TYPES = (
-    float,
-    int,
-    np.float64,
-    np.float32,
-    np.float16,
-    np.longdouble,
-    np.int64,
-    np.int32,
-    np.int16,
-    np.int8,
-    np.uint64,
-    np.uint32,
-    np.uint16,
-    np.uint8,
-)
-
-#: Denominator floor of the relative error, as in :func:`course_lib.gradcheck.rel_error`.
-REL_FLOOR = 1e-8
-
-
-def _fail(message: str, hint: str | None = None) -> NoReturn:
-    if hint:
-        message = f"{message}\n  hint: {hint}"
-    raise AssertionError(message)
-
-
-def _type_name(obj: object) -> str:
-    return _type(obj).__name__
-
-
-def _fmt_index(index: tuple[int, ...]) -> str:
-    if _len(index) == 0:
-        return "()"
-    if _len(index) == 1:
-        return f"[{index[0]}]"
-    return "(" + ", ".join(_str(i) for i in index) + ")"
-
-
-def _fmt_value(v: float) -> str:
-    return f"{v:.10g}"
-
-
-def _preview(a: np.ndarray, limit: int = 12) -> str | None:
-    if a.size > limit:
-        return None
-    return _array2string(a, precision=6, separator=", ", max_line_width=90).replace("\n", " ")
 
 
 def assert_array(actual: object, *, name: str = "output", hint: str | None = None) -> np.ndarray:
@@ -414,22 +401,6 @@ def assert_not_mutated(hint: str | None = None, **arrays: np.ndarray) -> Iterato
             )
 
 
-def _named_parameters(module: Any, name: str) -> list[tuple[str, Any]]:
-    getter = _getattr(module, "named_parameters", None)
-    if not _callable(getter):
-        _fail(f"{name} has no named_parameters() method: subclass Module")
-    params = getter()
-    out = []
-    for item in params:
-        if not (_isinstance(item, _tuple) and _len(item) == 2):
-            _fail(f"{name}.named_parameters() must give (name, Parameter) pairs, got {item!r}")
-        pname, p = item
-        if not _isinstance(p, _Parameter):
-            _fail(f"{name}: parameter {pname!r} must be a Parameter, got {_type_name(p)}")
-        out.append((_str(pname), p))
-    return out
-
-
 def _numerical_vjp(
     f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, w: np.ndarray, eps: float
 ) -> np.ndarray:
@@ -539,226 +510,9 @@ def check_gradients(
     return errors
 
 
-def assert_module_matches(
-    student: Any,
-    reference: Any,
-    x: np.ndarray,
-    grad_output: np.ndarray,
-    *,
-    name: str,
-    max_rel_error: float = 1e-7,
-    dtype: Any = np.float64,
-    hint_forward: str | None = None,
-    hint_dx: str | None = None,
-    param_hints: dict[str, str] | None = None,
-    twice: bool = True,
-) -> None:
-    """Run a student's module and the reference on the same batch and compare everything.
-
-    The reference's parameters are copied into the student's (matched by order and shape),
-    then ``forward(x)``, ``backward(grad_output)``, ``dL/dx`` and each parameter gradient are
-    compared; neither input may be modified. With ``twice``, a second forward/backward must
-    double every parameter gradient (gradients accumulate with ``+=`` until ``zero_grad``).
-
-    Parameters
-    ----------
-    student, reference : Module
-        Same architecture; ``reference`` is trusted (course_lib).
-    x : np.ndarray
-        Input batch, shape ``(N, D_in)``, float64.
-    grad_output : np.ndarray
-        Upstream gradient, shape of the output ``(N, D_out)``.
-    name : str
-        The module in messages, e.g. ``"Linear(3 -> 4)"``.
-    max_rel_error : float
-        Tolerance of every comparison.
-    dtype : numpy dtype or None
-        Required dtype of the student's results.
-    hint_forward, hint_dx : str, optional
-        Hints for a wrong output and a wrong input gradient.
-    param_hints : dict, optional
-        Hint per parameter name (the last dotted component, e.g. ``"bias"``).
-    twice : bool
-        Also check the accumulation of gradients over two backward calls.
-    """
-    x = _np_array(x, dtype=_float64, copy=True)
-    g = _np_array(grad_output, dtype=_float64, copy=True)
-    s_params = _named_parameters(student, name)
-    r_params = [(n, p) for n, p in reference.named_parameters()]
-    if _len(s_params) != _len(r_params):
-        _fail(
-            f"{name} has {_len(s_params)} parameters {[n for n, _ in s_params]}, expected "
-            f"{_len(r_params)}: {[n for n, _ in r_params]}",
-            "store each weight and bias as a Parameter attribute (or in self.layers)",
-        )
-    for (sn, sp), (rn, rp) in zip(s_params, r_params, strict=True):
-        set_parameter(sp, rp.data, name=f"{name}: parameter {sn!r} (expected like {rn!r})")
-    reference.zero_grad()
-    hints = param_hints or {}
-
-    with assert_not_mutated(x=x):
-        y = student.forward(x)
-    ry = reference.forward(x.copy())
-    assert_close(
-        y,
-        ry,
-        name=f"{name}: forward(x)",
-        max_rel_error=max_rel_error,
-        dtype=dtype,
-        hint=hint_forward,
-    )
-    with assert_not_mutated(x=x, grad_output=g):
-        dx = student.backward(g)
-    rdx = reference.backward(g.copy())
-    assert_close(
-        dx,
-        rdx,
-        name=f"{name}: dL/dx returned by backward(grad_output)",
-        max_rel_error=max_rel_error,
-        dtype=dtype,
-        hint=hint_dx,
-    )
-    expected = {}
-    for (sn, sp), (_, rp) in zip(s_params, r_params, strict=True):
-        short = sn.rsplit(".", 1)[-1]
-        expected[sn] = _np_array(rp.grad, dtype=_float64, copy=True)
-        assert_close(
-            get_grad(sp, name=f"{name}: {sn}.grad", hint=hints.get(short)),
-            expected[sn],
-            name=f"{name}: {sn}.grad",
-            max_rel_error=max_rel_error,
-            dtype=dtype,
-            hint=hints.get(short),
-        )
-    if not twice:
-        return
-    student.forward(x)
-    student.backward(g)
-    for sn, sp in s_params:
-        assert_close(
-            get_grad(sp, name=f"{name}: {sn}.grad"),
-            2.0 * expected[sn],
-            name=f"{name}: {sn}.grad after two forward/backward passes",
-            max_rel_error=max_rel_error,
-            hint="parameter gradients must accumulate: write p.grad += ..., not p.grad = ...",
-        )
-
-
 def max_rel_error_of(actual: object, expected: np.ndarray) -> float:
     """:func:`max_rel_error` of an already checked array ``actual`` against ``expected``."""
     return max_rel_error(_np_array(actual, dtype=_float64, copy=True, subok=False), expected)
-
-
-_FORBIDDEN_PREFIX = "course_lib"
-
-
-def assert_own_implementation(
-    cls: object,
-    *,
-    name: str,
-    reference: type | Sequence[type] | None = None,
-    methods: Sequence[str] = ("forward", "backward"),
-) -> None:
-    """Check that a graded class was written in the notebook, not taken from ``course_lib``.
-
-    The class must be defined in the notebook (``__module__ == "__main__"``), must not be or
-    subclass the reference implementation, and each listed method must be defined in the
-    notebook too (not borrowed from a ``course_lib`` class).
-
-    Parameters
-    ----------
-    cls : object
-        What the notebook calls ``name`` (should be a class).
-    name : str
-        The class name in messages, e.g. ``"Linear"``.
-    reference : type or sequence of types, optional
-        course_lib's implementation(s) of the same thing.
-    methods : sequence of str
-        Method names that must be the student's own.
-    """
-    msg_tail = (
-        "graded code must be your own implementation; do not import it from course_lib "
-        "(the reference solution), write it in this notebook"
-    )
-    if _getattr(_type(cls), "__remote__", False):
-        # a class of the graded notebook's own process, seen through the grader's judge:
-        # course_lib's reference implementation does not exist in that process at all
-        return
-    if not _isinstance(cls, _type):
-        _fail(f"{name} must be a class defined in this notebook, got {_type_name(cls)}")
-    refs: tuple[type, ...] = ()
-    if reference is not None:
-        refs = (reference,) if _isinstance(reference, _type) else _tuple(reference)
-    for ref in refs:
-        if cls is ref or _issubclass(cls, ref):
-            _fail(f"{name} is (or subclasses) {ref.__module__}.{ref.__qualname__}: {msg_tail}")
-    module = _getattr(cls, "__module__", None)
-    if module != "__main__":
-        _fail(f"{name} comes from the module {module!r}, not from this notebook: {msg_tail}")
-    for meth in methods:
-        func = _getattr(cls, meth, None)
-        if func is None:
-            _fail(f"{name} has no method {meth}()")
-        func = _getattr(func, "__func__", func)
-        fmod = _getattr(func, "__module__", None)
-        if fmod != "__main__":
-            _fail(f"{name}.{meth} is defined in {fmod!r}, not in this notebook: {msg_tail}")
-
-
-def set_parameter(param: object, value: np.ndarray, *, name: str, hint: str | None = None) -> None:
-    """Overwrite a student's parameter in place with ``value`` and zero its gradient.
-
-    Checks first that ``param`` is a :class:`course_lib.modules.Parameter` holding a float64
-    array of ``value``'s shape, so the test controls the weights exactly.
-
-    Parameters
-    ----------
-    param : object
-        E.g. ``layer.weight``.
-    value : np.ndarray
-        The new values, shape ``S``.
-    name : str
-        E.g. ``"Linear(3 -> 4).weight"``.
-    """
-    value = _np_array(value, dtype=_float64, copy=True)
-    if not _isinstance(param, _Parameter):
-        _fail(
-            f"{name} must be a Parameter (from course_lib.modules, imported in the first cell), "
-            f"got {_type_name(param)}",
-            hint,
-        )
-    data = param.data
-    if not _isinstance(data, _ndarray):
-        _fail(f"{name}.data must be an ndarray, got {_type_name(data)}", hint)
-    if data.shape != value.shape:
-        _fail(f"{name} has shape {data.shape}, expected {value.shape}", hint)
-    if data.dtype != _float64:
-        _fail(f"{name} has dtype {data.dtype}, expected float64", hint)
-    data[...] = value
-    param.grad = _zeros_like(value)
-
-
-def get_grad(
-    param: object, *, name: str, shape: Sequence[int] | None = None, hint: str | None = None
-) -> np.ndarray:
-    """Return a float64 copy of ``param.grad`` after checking its type and shape.
-
-    Parameters
-    ----------
-    param : object
-        The student's Parameter.
-    name : str
-        E.g. ``"weight.grad"``.
-    shape : tuple of int, optional
-        The required shape (that of ``param.data`` by default).
-    """
-    if not _isinstance(param, _Parameter):
-        _fail(f"{name}: expected a Parameter, got {_type_name(param)}", hint)
-    grad = assert_array(param.grad, name=name, hint=hint)
-    want = _tuple(shape) if shape is not None else _tuple(param.data.shape)
-    if grad.shape != want:
-        _fail(f"{name} has shape {grad.shape}, expected {want}", hint)
-    return grad
 
 
 def _normalize_choice(answer: object, name: str, options: str | Sequence[str]) -> str:
@@ -811,35 +565,14 @@ def assert_number_close(
         _fail(f"{name}: {value!r} is not the right value")
 
 
-def away_from(
-    rng: np.random.Generator,
-    shape: Sequence[int],
-    kinks: Sequence[float] = (0.0,),
-    *,
-    margin: float = 1e-2,
-    scale: float = 1.0,
-) -> np.ndarray:
-    """Random normal values ``scale * N(0, 1)`` that keep a distance ``margin`` from each kink.
+def __getattr__(name: str) -> Any:
+    """Serve the names of :mod:`course_lib.hidden_checks` (imported on first use)."""
+    if name in HIDDEN_CHECKS:
+        from . import hidden_checks
 
-    Values that fall within ``margin`` of a kink are pushed out to ``kink +- margin``, so
-    numerical derivatives never straddle a non-differentiable point.
+        return _getattr(hidden_checks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    Parameters
-    ----------
-    rng : np.random.Generator
-    shape : tuple of int
-    kinks : sequence of float
-        The points to avoid (0 for ReLU; ``+-delta`` for Huber residuals).
-    margin : float
-    scale : float
 
-    Returns
-    -------
-    np.ndarray
-        float64, shape ``shape``.
-    """
-    x = scale * rng.standard_normal(_tuple(shape))
-    for k in kinks:
-        close = _abs(x - k) < margin
-        x = _where(close, k + _where(x >= k, margin, -margin), x)
-    return x
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(HIDDEN_CHECKS))

@@ -18,6 +18,14 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[2]
+
+#: The exercises, in course order: one folder per nbgrader source notebook
+#: ``solutions/<ex>/<ex>.ipynb`` (the notebook is the source; there is no generator).
+EXERCISES: tuple[str, ...] = tuple(
+    sorted(p.parent.name for p in (REPO / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
+)
+
 #: Points per assignment (the tests check the notebooks add up to these).
 POINTS = {
     "ex01_modules": 28,

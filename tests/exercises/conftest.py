@@ -21,10 +21,8 @@ REPO = HERE.parents[1]
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from autograding import autograde_all  # noqa: E402
+from autograding import EXERCISES, autograde_all  # noqa: E402
 from mutations import Kernel  # noqa: E402
-
-from autograder.authoring import EXERCISES  # noqa: E402
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 

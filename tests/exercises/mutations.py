@@ -150,6 +150,14 @@ BUGS: tuple[Mutant, ...] = (
         "LeakyReLU backward copied from ReLU (slope 0 for x <= 0)",
     ),
     bug(
+        "leaky-relu-slope-one-at-zero",
+        E1,
+        "leaky_relu",
+        "np.where(self._x > 0, 1.0, self.negative_slope)",
+        "np.where(self._x >= 0, 1.0, self.negative_slope)",
+        "LeakyReLU'(0) = 1 instead of its negative slope (the convention at the kink)",
+    ),
+    bug(
         "leaky-relu-hardcoded-slope",
         E1,
         "leaky_relu",
@@ -167,6 +175,14 @@ BUGS: tuple[Mutant, ...] = (
         "        ### END SOLUTION\n\n    def backward(self, grad_output):\n"
         "        ### BEGIN SOLUTION\n        y = self._x",
         "sigmoid derivative x(1 - x) from the pre-activation instead of the output",
+    ),
+    bug(
+        "sigmoid-backward-overwrites-cache",
+        E1,
+        "sigmoid",
+        "y = self._y\n        return grad_output * y * (1.0 - y)",
+        "y = self._y\n        y *= 1.0 - y\n        return grad_output * y",
+        "Sigmoid.backward multiplies the cached output in place: a second backward differs",
     ),
     bug(
         "tanh-derivative-wrong",
@@ -243,6 +259,14 @@ BUGS: tuple[Mutant, ...] = (
         "return float(-log_probs[rows, labels].mean())",
         "return float(-np.log(logits[rows, labels]).mean())",
         "cross-entropy treats the logits as probabilities",
+    ),
+    bug(
+        "ce-backward-modifies-cached-probs",
+        E2,
+        "cross_entropy",
+        "grad = self._probs.copy()",
+        "grad = self._probs",
+        "CrossEntropyLoss.backward subtracts the labels from its cached probabilities in place",
     ),
     bug(
         "ce-onehot-not-subtracted",
@@ -391,6 +415,29 @@ BUGS: tuple[Mutant, ...] = (
         "p.data -= lr * p.grad",
         "p.data += lr * p.grad",
         "the update goes up the gradient",
+    ),
+    bug(
+        "train-epoch-loss-last-batch",
+        E3,
+        "train",
+        "history.append(total / n)",
+        "history.append(value)",
+        "the epoch loss reported is the last mini-batch's loss",
+    ),
+    Mutant(
+        "train-epoch-loss-unweighted-mean",
+        "bug",
+        "the epoch loss is the plain mean of the mini-batch losses (a smaller last batch "
+        "counts as much as a full one)",
+        (
+            Edit(E3, "train", "total += value * len(idx)", "total += value"),
+            Edit(
+                E3,
+                "train",
+                "history.append(total / n)",
+                "history.append(total / len(range(0, n, size)))",
+            ),
+        ),
     ),
     # --- ex04 -----------------------------------------------------------------------------------
     bug(
@@ -639,6 +686,23 @@ VARIANTS: tuple[Mutant, ...] = (
             "        x.flat[i] = old + eps\n        f_plus = f(x)\n        x.flat[i] = old - eps\n"
             "        f_minus = f(x)\n        x.flat[i] = old\n"
             "        grad.flat[i] = (f_plus - f_minus) / (2 * eps)",
+        ),
+    ),
+    variant(
+        "train-epoch-loss-np-average",
+        "the epoch loss as np.average of the mini-batch losses weighted by their sizes",
+        (E3, "train", "total = 0.0", "losses, sizes = [], []"),
+        (
+            E3,
+            "train",
+            "total += value * len(idx)",
+            "losses.append(value)\n            sizes.append(len(idx))",
+        ),
+        (
+            E3,
+            "train",
+            "history.append(total / n)",
+            "history.append(float(np.average(losses, weights=sizes)))",
         ),
     ),
     variant(

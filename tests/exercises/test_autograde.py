@@ -7,9 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from autograding import POINTS
-
-from autograder.authoring import EXERCISES
+from autograding import EXERCISES, POINTS
 
 #: Budget of one notebook's autograde (kernel start, execution, nbgrader bookkeeping) on two
 #: dedicated cores. On a machine busier than that the budget grows with the load average.

@@ -6,22 +6,38 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from autograding import EXERCISES
 from mutations import BUGS, apply
 
-from autograder.authoring import EXERCISES, cells
 from autograder.pipeline.integrity import find_reference_imports, main
 
 
+def _cell(source: str, grade_id: str, *, solution: bool = False, points: int = 0):
+    """A code cell with nbgrader metadata (schema 3): solution, test (points) or read-only."""
+    meta = {
+        "grade": points > 0,
+        "grade_id": grade_id,
+        "locked": not solution,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
+    if points:
+        meta["points"] = points
+    cell = nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
+    cell.id = grade_id
+    return cell
+
+
 def _nb(code: str):
-    return cells.notebook(
-        [
-            cells.readonly("from course_lib.modules import Module, Parameter", id="setup"),
-            cells.solution(f"### BEGIN SOLUTION\n{code}\n### END SOLUTION", id="answer"),
-            cells.tests(
-                "import course_lib.modules as ref\nassert True", id="test_answer", points=1
-            ),
-        ]
-    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        _cell("from course_lib.modules import Module, Parameter", "setup"),
+        _cell(f"### BEGIN SOLUTION\n{code}\n### END SOLUTION", "answer", solution=True),
+        _cell("import course_lib.modules as ref\nassert True", "test_answer", points=1),
+    ]
+    nbformat.validate(nb)
+    return nb
 
 
 FLAGGED = {

@@ -4,9 +4,8 @@ correct variant keeps full marks. The score is printed at the end of the run."""
 from __future__ import annotations
 
 import pytest
+from autograding import EXERCISES
 from mutations import BUGS, CATALOGUE, VARIANTS, Kernel, Mutant, apply, run_mutant, source_notebook
-
-from autograder.authoring import EXERCISES
 
 pytestmark = pytest.mark.slow
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -10,12 +11,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from autograding import POINTS
+from autograding import EXERCISES, POINTS
 
 from autograder.assignments.release import discover_exercises, find_leaks, main, release
-from autograder.authoring import EXERCISES, check_sources
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+#: First line of every hidden-test cell: all that is left of its hidden part in a release.
+BANNER = "# Hidden tests: they run when your notebook is graded."
+#: What a hidden-test cell may import at its top level (the reference goes inside a function).
+TEST_HELPERS = ("course_lib.testing", "course_lib.hidden_checks")
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -31,14 +35,54 @@ def _graded(nb: nbformat.NotebookNode) -> dict[str, float]:
     return out
 
 
+def _hidden_region(source: str) -> str:
+    return source.split("### BEGIN HIDDEN TESTS", 1)[1].split("### END HIDDEN TESTS", 1)[0]
+
+
+def _hidden_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if "### BEGIN HIDDEN TESTS" in c.source]
+
+
 def test_every_exercise_has_a_source_and_a_release(repo: Path) -> None:
     assert discover_exercises(repo) == list(EXERCISES)
+    assert set(EXERCISES) == set(POINTS), "add the new exercise's total to autograding.POINTS"
     for ex in EXERCISES:
         assert (repo / "exercises" / ex / f"{ex}.ipynb").is_file()
 
 
-def test_sources_match_their_generators(repo: Path) -> None:
-    assert check_sources(root=repo) == [], "run `python -m autograder.authoring`"
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_hidden_test_cells_are_well_formed(repo: Path, exercise: str) -> None:
+    """The banner first, one hidden region in a graded cell, valid Python in it."""
+    nb = _read(repo / "solutions" / exercise / f"{exercise}.ipynb")
+    assert _hidden_cells(nb), f"{exercise} has no hidden tests"
+    for cell in _hidden_cells(nb):
+        meta = cell.metadata["nbgrader"]
+        assert meta["grade"] and meta["locked"], meta["grade_id"]
+        assert cell.source.splitlines()[0] == BANNER, meta["grade_id"]
+        assert cell.source.count("### BEGIN HIDDEN TESTS") == 1, meta["grade_id"]
+        assert cell.source.count("### END HIDDEN TESTS") == 1, meta["grade_id"]
+        ast.parse(cell.source)
+        ast.parse(_hidden_region(cell.source))
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_hidden_tests_import_the_reference_only_inside_a_function(
+    repo: Path, exercise: str
+) -> None:
+    """A reference class imported at a cell's top level would stay in the notebook's namespace
+    under plain ``nbgrader autograde``, where a student's method could call it later."""
+    nb = _read(repo / "solutions" / exercise / f"{exercise}.ipynb")
+    for cell in _hidden_cells(nb):
+        for node in ast.parse(_hidden_region(cell.source)).body:
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for name in names:
+                ok = not name.startswith("course_lib") or name.startswith(TEST_HELPERS)
+                assert ok, f"{cell.metadata['nbgrader']['grade_id']}: top-level import of {name}"
 
 
 def test_release_has_no_drift(repo: Path) -> None:
@@ -59,9 +103,9 @@ def test_release_contains_no_solution_or_hidden_test(repo: Path, exercise: str) 
     text = (repo / "exercises" / exercise / f"{exercise}.ipynb").read_text()
     for marker in MARKERS:
         assert marker not in text
-    # the hidden tests' trusted helpers never appear in a release
-    assert "_hidden_test" not in text
-    assert "assert_module_matches" not in text
+    # the hidden tests' helpers and reference imports never appear in a release
+    for word in ("hidden_test", "assert_module_matches", "assert_loss_matches", " as Ref"):
+        assert word not in text, word
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)

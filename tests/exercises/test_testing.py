@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pytest
+from autograding import EXERCISES
 
 from course_lib import testing as T
-from course_lib.activations import ReLU
+from course_lib.activations import LeakyReLU, ReLU, Tanh
+from course_lib.autograd import Value
+from course_lib.losses import CrossEntropyLoss
 from course_lib.modules import Linear, Module, Parameter
 
 E = np.arange(6.0).reshape(2, 3)
@@ -150,7 +157,7 @@ def test_assert_module_matches() -> None:
             return super().backward(grad_output)
 
     _fails(
-        "after two forward/backward",
+        "after two backward calls",
         T.assert_module_matches,
         Overwrites(3, 2),
         Linear(3, 2),
@@ -231,3 +238,193 @@ def test_away_from_keeps_a_margin() -> None:
     for k in (-1.0, 0.0, 1.0):
         assert np.min(np.abs(x - k)) >= 0.05 - 1e-15
     assert x.dtype == np.float64 and x.shape == (200,)
+
+
+class _InPlaceTanh(Module):
+    """tanh whose backward squares its cached output in place: right once, wrong twice."""
+
+    def forward(self, x):
+        self._y = np.tanh(x)
+        return self._y
+
+    def backward(self, grad_output):
+        self._y **= 2
+        return grad_output * (1.0 - self._y)
+
+
+def test_a_second_backward_must_give_the_same_result() -> None:
+    rng = np.random.default_rng(2)
+    x, g = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    T.assert_module_matches(Tanh(), Tanh(), x, g, name="Tanh")
+    msg = _fails("second backward", T.assert_module_matches, _InPlaceTanh(), Tanh(), x, g, name="T")
+    assert "must not change what forward cached" in msg
+
+
+def test_hidden_test_runs_at_once_and_keeps_no_function() -> None:
+    seen = []
+
+    @T.hidden_test
+    def first():
+        seen.append("first")
+
+    @T.hidden_test(seed=3)
+    def second(rng):
+        seen.append(rng.standard_normal())
+
+    assert first is None and second is None
+    assert seen == ["first", np.random.default_rng(3).standard_normal()]
+    with pytest.raises(AssertionError, match="boom"):
+
+        @T.hidden_test
+        def failing():
+            raise AssertionError("boom")
+
+
+def test_randomize_parameters_and_forward_matches() -> None:
+    rng = np.random.default_rng(4)
+    reference = T.randomize_parameters(Linear(3, 2), rng, scale=0.5)
+    assert reference.bias.data.any() and not reference.weight.grad.any()
+    T.assert_forward_matches(Linear(3, 2), reference, rng.standard_normal((5, 3)), name="L")
+
+    class NoBias(Linear):
+        def forward(self, x):
+            return x @ self.weight.data.T
+
+    _fails("forward", T.assert_forward_matches, NoBias(3, 2), reference, E, name="L")
+
+
+class _ReLUOneAtZero(Module):
+    """ReLU with the mask x >= 0: right everywhere but at the kink."""
+
+    def forward(self, x):
+        self._mask = x >= 0
+        return np.maximum(x, 0.0)
+
+    def backward(self, grad_output):
+        return grad_output * self._mask
+
+
+def test_elementwise_checks_and_the_convention_at_the_kink() -> None:
+    rng = np.random.default_rng(5)
+    T.check_elementwise(ReLU, ReLU, rng, name="ReLU", kinks=(0.0,))
+    T.check_elementwise(_ReLUOneAtZero, ReLU, rng, name="ReLU", kinks=(0.0,))
+    T.assert_kink_convention(ReLU(), ReLU(), 0.0, name="ReLU")
+    T.assert_kink_convention(LeakyReLU(0.2), LeakyReLU(0.2), 0.0, name="LeakyReLU(0.2)")
+    msg = _fails(
+        "passes 1 times the upstream gradient",
+        T.assert_kink_convention,
+        _ReLUOneAtZero(),
+        ReLU(),
+        0.0,
+        name="ReLU",
+    )
+    assert "this exercise takes ReLU'(0) = 0" in msg
+    _fails(
+        "LeakyReLU'\\(0\\) = 0.2",
+        T.assert_kink_convention,
+        ReLU(),
+        LeakyReLU(0.2),
+        name="LeakyReLU",
+    )
+
+
+class _CrossEntropy:
+    """Cross-entropy whose backward can work on its cached probabilities in place."""
+
+    def __init__(self, copy: bool = True) -> None:
+        self.copy = copy
+
+    def forward(self, logits, labels):
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        self._p, self._y = e / e.sum(axis=1, keepdims=True), labels
+        return float(-np.log(self._p[np.arange(len(labels)), labels]).mean())
+
+    def backward(self):
+        grad = self._p.copy() if self.copy else self._p
+        grad[np.arange(len(self._y)), self._y] -= 1.0
+        return grad / len(self._y)
+
+
+def test_assert_loss_matches() -> None:
+    rng = np.random.default_rng(6)
+    z, y = rng.standard_normal((4, 3)), np.array([0, 2, 1, 1])
+    T.assert_loss_matches(_CrossEntropy(), CrossEntropyLoss(), z, y, name="CE")
+    msg = _fails(
+        "backward\\(\\) called a second time",
+        T.assert_loss_matches,
+        _CrossEntropy(copy=False),
+        CrossEntropyLoss(),
+        z,
+        y,
+        name="CE",
+    )
+    assert "copy" in msg
+    doubled = _CrossEntropy()
+    doubled.forward = lambda z, y: 2 * _CrossEntropy.forward(doubled, z, y)
+    _fails("CE: forward is", T.assert_loss_matches, doubled, CrossEntropyLoss(), z, y, name="CE")
+
+
+class _KinkOne(Value):
+    """A Value whose relu'(0) is 1."""
+
+    def relu(self):
+        out = _KinkOne(max(self.data, 0.0), (self,), "relu")
+
+        def _backward():
+            self.grad += (1.0 if self.data >= 0 else 0.0) * out.grad
+
+        out._backward = _backward
+        return out
+
+
+def test_autograd_checks() -> None:
+    T.assert_local_backward(lambda a, b: a * b, Value, Value, (2.0, -3.0), upstream=2.0, name="ab")
+    T.assert_local_backward(lambda a: a.relu(), _KinkOne, Value, (0.5,), name="relu at 0.5")
+    _fails(
+        "gradient of input 0",
+        T.assert_local_backward,
+        lambda a: a.relu(),
+        _KinkOne,
+        Value,
+        (0.0,),
+        name="relu at 0",
+    )
+    rng = np.random.default_rng(7)
+    graphs = list(T.paired_graphs(Value, Value, rng, n_graphs=2, n_ops=12))
+    assert len(graphs) == 2
+    for _, leaves, ref_leaves, root, ref_root in graphs:
+        root.backward()
+        ref_root.backward()
+        assert [v.grad for v in leaves] == [v.grad for v in ref_leaves]
+
+
+def test_every_name_is_importable_from_course_lib_testing() -> None:
+    for name in T.__all__:
+        assert getattr(T, name) is not None, name
+    assert set(T.HIDDEN_CHECKS) <= set(dir(T))
+    with pytest.raises(AttributeError):
+        T.no_such_helper  # noqa: B018
+    namespace: dict = {}
+    exec("from course_lib.testing import *", namespace)
+    assert {"hidden_test", "assert_close", "assert_module_matches"} <= set(namespace)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_locked_cells_import_only_helpers_defined_in_testing_py(repo: Path, exercise: str) -> None:
+    """While a submission is graded its process gets ``course_lib.testing`` as stubs made from
+    the functions defined in ``course_lib/testing.py`` itself (the checks run in the judge), so
+    a locked cell that also runs there may import only those."""
+    defined = {
+        node.name
+        for node in ast.parse(Path(T.__file__).read_text()).body
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+    }
+    nb = nbformat.read(repo / "solutions" / exercise / f"{exercise}.ipynb", as_version=4)
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("locked") or meta.get("grade"):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.ImportFrom) and node.module == "course_lib.testing":
+                names = {alias.name for alias in node.names}
+                assert names <= defined, (meta["grade_id"], names - defined)
