@@ -88,10 +88,7 @@ def moons(
     a1 = np.linspace(0, np.pi, n1)
     upper = np.stack([np.cos(a0), np.sin(a0)], axis=1)
     lower = np.stack([1 - np.cos(a1), 0.5 - np.sin(a1)], axis=1)
-    X = np.concatenate([upper, lower]) + noise * g.standard_normal((n, 2))
-    y = np.concatenate([np.zeros(n0, np.int64), np.ones(n1, np.int64)])
-    perm = g.permutation(n)
-    return X[perm], y[perm]
+    return _two_classes(upper, lower, noise, g)
 
 
 def spirals(
@@ -149,8 +146,20 @@ def circles(
     a_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
     outer = np.stack([np.cos(a_out), np.sin(a_out)], axis=1)
     inner = factor * np.stack([np.cos(a_in), np.sin(a_in)], axis=1)
-    X = np.concatenate([outer, inner]) + noise * g.standard_normal((n, 2))
-    y = np.concatenate([np.zeros(n_out, np.int64), np.ones(n_in, np.int64)])
+    return _two_classes(outer, inner, noise, g)
+
+
+def _two_classes(
+    first: np.ndarray, second: np.ndarray, noise: float, g: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class 0 at the points ``first`` ``(n0, 2)``, class 1 at ``second`` ``(n1, 2)``.
+
+    Adds Gaussian noise of standard deviation ``noise`` and shuffles: ``X`` ``(n0 + n1, 2)``
+    float64 and ``y`` ``(n0 + n1,)`` int64.
+    """
+    n = len(first) + len(second)
+    X = np.concatenate([first, second]) + noise * g.standard_normal((n, 2))
+    y = np.concatenate([np.zeros(len(first), np.int64), np.ones(len(second), np.int64)])
     perm = g.permutation(n)
     return X[perm], y[perm]
 

@@ -8,7 +8,7 @@ on the whole validation set after the epoch. A tqdm progress bar shows the epoch
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +54,23 @@ class History:
         if self.val_accuracy:
             parts.append(f"val_accuracy={self.val_accuracy[-1]:.3f}")
         return "History(" + ", ".join(parts) + ")"
+
+    def record(self, train: tuple[float, float], val: tuple[float, float] | None = None) -> None:
+        """Append one epoch's ``(loss, accuracy)`` on the training and the validation set."""
+        self.loss.append(train[0])
+        self.accuracy.append(train[1])
+        if val is not None:
+            self.val_loss.append(val[0])
+            self.val_accuracy.append(val[1])
+
+    def postfix(self) -> dict[str, str]:
+        """The latest metrics, for a progress bar (accuracies only for a classifier)."""
+        post = {"loss": f"{self.loss[-1]:.4f}"}
+        if np.isfinite(self.accuracy[-1]):
+            post["acc"] = f"{self.accuracy[-1]:.3f}"
+            if self.val_accuracy:
+                post["val_acc"] = f"{self.val_accuracy[-1]:.3f}"
+        return post
 
 
 def predict(model: Module, X: np.ndarray) -> np.ndarray:
@@ -121,22 +138,18 @@ def fit(
         Maps ``(B, D)`` to predictions ``(B, K)``.
     loss : Loss
         E.g. ``CrossEntropyLoss()`` with integer labels, ``MSELoss()`` with ``(N, K)`` targets.
-    X : np.ndarray
-        Inputs, shape ``(N, D)``.
-    y : np.ndarray
-        Targets, shape ``(N,)`` (labels) or ``(N, K)``.
+    X, y : np.ndarray
+        Inputs, shape ``(N, D)``; targets, shape ``(N,)`` (labels) or ``(N, K)``.
     epochs : int
         Passes over the data.
     optimizer : Optimizer, optional
-        Defaults to ``SGD(model.parameters(), lr)``.
-    lr : float
-        Learning rate of the default optimizer.
+        Defaults to ``SGD(model.parameters(), lr)``, with learning rate ``lr : float``.
     batch_size : int, optional
         Mini-batch size; ``None`` uses the whole set (full-batch gradient descent).
     rng : Generator or int, optional
         Shuffling of the mini-batches.
     X_val, y_val : np.ndarray, optional
-        Held-out data evaluated after each epoch.
+        Held-out data, shapes ``(M, D)`` and ``(M,)`` or ``(M, K)``, evaluated after each epoch.
     progress : bool
         Show a tqdm progress bar over epochs.
     callback : callable, optional
@@ -146,6 +159,30 @@ def fit(
     -------
     History
         Per-epoch loss and accuracy (training and validation).
+    """
+    X, y, batch_size = _checked_inputs(X, y, epochs, batch_size)
+    optimizer = SGD(model.parameters(), lr=lr) if optimizer is None else optimizer
+    g, classify = as_rng(rng), _is_classification(loss, y)
+    history = History()
+    model.zero_grad()
+    with tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress, leave=False) as bar:
+        for epoch in bar:
+            train = _train_epoch(model, loss, optimizer, X, y, batch_size, g, classify)
+            _stop_if_diverged(train[0], epoch, getattr(optimizer, "lr", lr))
+            history.record(train, _evaluate(model, loss, X_val, y_val, classify))
+            bar.set_postfix(history.postfix(), refresh=False)
+            if callback is not None and callback(epoch, history):
+                break
+    return history
+
+
+def _checked_inputs(
+    X: np.ndarray, y: np.ndarray, epochs: int, batch_size: int | None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """``X (N, D)`` as floats, ``y (N,)`` or ``(N, K)`` and the mini-batch size.
+
+    Raises a ``ValueError`` that names what is wrong: X not 2-D, X and y of different lengths,
+    ``epochs`` or ``batch_size`` not positive.
     """
     X = np.asarray(X)
     y = np.asarray(y)
@@ -159,63 +196,88 @@ def fit(
         )
     if not isinstance(epochs, int | np.integer) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive int, got {epochs!r}")
-    n = X.shape[0]
-    bs = n if batch_size is None else int(batch_size)
+    bs = X.shape[0] if batch_size is None else int(batch_size)
     if bs < 1:
         raise ValueError(f"fit: batch_size must be >= 1, got {batch_size!r}")
-    if optimizer is None:
-        optimizer = SGD(model.parameters(), lr=lr)
-    g = as_rng(rng)
-    classify = _is_classification(loss, y)
-    has_val = X_val is not None and y_val is not None
-    history = History()
-    model.zero_grad()
-    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress, leave=False)
-    for epoch in bar:
-        order = g.permutation(n) if bs < n else None
-        total_loss = 0.0
-        total_correct = 0.0
-        for start in range(0, n, bs):
-            if order is None:
-                xb, yb = X, y
-            else:
-                idx = order[start : start + bs]
-                xb, yb = X[idx], y[idx]
-            with np.errstate(over="ignore", invalid="ignore"):  # reported below, clearly
-                out = model.forward(xb)
-                value = loss.forward(out, yb)
-            if not np.isfinite(value):
-                bar.close()
-                raise FloatingPointError(
-                    f"fit: the loss became {value} at epoch {epoch + 1}; lower the learning "
-                    f"rate (lr={getattr(optimizer, 'lr', lr)}) or check the data"
-                )
-            total_loss += value * xb.shape[0]
-            if classify:
-                total_correct += _batch_accuracy(out, yb) * xb.shape[0]
-            grad = loss.backward()
-            _backward(model, grad)
-            optimizer.step()
-            optimizer.zero_grad()
-        history.loss.append(total_loss / n)
-        history.accuracy.append(total_correct / n if classify else float("nan"))
-        if has_val:
-            out_val = model.forward(X_val)
-            history.val_loss.append(loss.forward(out_val, y_val))
-            history.val_accuracy.append(
-                _batch_accuracy(out_val, y_val) if classify else float("nan")
-            )
-        if progress:
-            post = {"loss": f"{history.loss[-1]:.4f}"}
-            if classify:
-                post["acc"] = f"{history.accuracy[-1]:.3f}"
-            if has_val and classify:
-                post["val_acc"] = f"{history.val_accuracy[-1]:.3f}"
-            bar.set_postfix(post, refresh=False)
-        if callback is not None and callback(epoch, history):
-            break
-    bar.close()
-    return history
+    return X, y, bs
+
+
+def _minibatches(
+    X: np.ndarray, y: np.ndarray, batch_size: int, g: np.random.Generator
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(xb, yb)`` of ``batch_size`` rows (the last may be smaller) in a shuffled order.
+
+    ``X (N, D)`` and ``y (N,)`` or ``(N, K)`` are yielded whole, unshuffled, when one batch
+    holds them all (full-batch gradient descent).
+    """
+    n = X.shape[0]
+    if batch_size >= n:
+        yield X, y
+        return
+    order = g.permutation(n)
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size]
+        yield X[idx], y[idx]
+
+
+def _train_epoch(
+    model: Module,
+    loss: Loss,
+    optimizer: Optimizer,
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    g: np.random.Generator,
+    classify: bool,
+) -> tuple[float, float]:
+    """One pass over the shuffled ``X (N, D)``, ``y (N,)`` or ``(N, K)`` in mini-batches.
+
+    Each mini-batch: ``forward -> loss -> backward -> optimizer.step() -> zero_grad``.
+
+    Returns
+    -------
+    tuple of float
+        The mean loss and mean accuracy (NaN unless ``classify``) over the mini-batches; or, as
+        soon as a mini-batch's loss is not finite, that loss (and NaN), before any update.
+    """
+    total_loss = 0.0
+    total_correct = 0.0
+    for xb, yb in _minibatches(X, y, batch_size, g):
+        with np.errstate(over="ignore", invalid="ignore"):  # fit reports it, clearly
+            out = model.forward(xb)
+            value = loss.forward(out, yb)
+        if not np.isfinite(value):
+            return value, float("nan")
+        total_loss += value * xb.shape[0]
+        if classify:
+            total_correct += _batch_accuracy(out, yb) * xb.shape[0]
+        _backward(model, loss.backward())
+        optimizer.step()
+        optimizer.zero_grad()
+    n = X.shape[0]
+    return total_loss / n, (total_correct / n if classify else float("nan"))
+
+
+def _stop_if_diverged(value: float, epoch: int, lr: float) -> None:
+    """Raise a ``FloatingPointError`` that says what to do when the loss is not finite."""
+    if not np.isfinite(value):
+        raise FloatingPointError(
+            f"fit: the loss became {value} at epoch {epoch + 1}; lower the learning "
+            f"rate (lr={lr}) or check the data"
+        )
+
+
+def _evaluate(
+    model: Module, loss: Loss, X: np.ndarray | None, y: np.ndarray | None, classify: bool
+) -> tuple[float, float] | None:
+    """Loss and accuracy (NaN unless ``classify``) on ``X (M, D)``, ``y (M,)`` or ``(M, K)``.
+
+    ``None`` without validation data (either array ``None``).
+    """
+    if X is None or y is None:
+        return None
+    out = model.forward(X)
+    return loss.forward(out, y), (_batch_accuracy(out, y) if classify else float("nan"))
 
 
 def _backward(model: Module, grad: np.ndarray) -> None:

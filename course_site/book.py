@@ -320,6 +320,34 @@ def _stage_pages(
     (src / "index.md").write_text(home, encoding="utf-8")
 
 
+def _stage_book(
+    course: Course,
+    title: str,
+    timeout: int,
+    podcast: bool,
+    base_url: str,
+    engine: Any,
+    progress: bool,
+) -> tuple[Path, dict[str, list[str]]]:
+    """Stage the book's source: the podcast, the lectures, the exercises, the pages, ``conf.py``.
+
+    Returns the source folder (``build/course_site/book/``) and what it holds, as the
+    :class:`SiteResult` fields ``lectures``, ``exercises``, ``episodes`` and ``executed``.
+    """
+    src = _fresh_stage(course.build / "book")
+    episodes = _stage_podcast(course, src, base_url, engine, progress) if podcast else {}
+    lectures, executed = _stage_lectures(course, src, episodes, timeout, progress)
+    exercises = _stage_exercises(course, src)
+    _stage_pages(src, course.root, title, lectures, exercises, episodes, podcast)
+    _write_conf(src, title)
+    return src, {
+        "lectures": [doc for doc, _ in lectures],
+        "exercises": list(exercises),
+        "episodes": sorted(episodes),
+        "executed": executed,
+    }
+
+
 def _run_sphinx(src: Path, build: Path, progress: bool) -> tuple[Path, list[str]]:
     """Run Sphinx's HTML builder into ``build/html``; return it and the warnings (echoed).
 
@@ -397,10 +425,9 @@ def build_site(
 
     Raises
     ------
-    ModuleNotFoundError
-        If the book tool is not installed (see :func:`require_book_tool`).
-    FileNotFoundError
-        If there is no lecture notebook.
+    ModuleNotFoundError, FileNotFoundError
+        If the book tool is not installed (see :func:`require_book_tool`), or there is no
+        lecture notebook.
     LectureFailed
         If a lecture cell fails (the message names the notebook and the cell).
     course_site.pages.ReleaseLeak
@@ -410,20 +437,7 @@ def build_site(
     require_book_tool()
     course = course or Course.find()
     out = Path(out_dir or course.root / "site").resolve()
-    src = _fresh_stage(course.build / "book")
-    episodes = _stage_podcast(course, src, base_url, engine, progress) if podcast else {}
-    lectures, executed = _stage_lectures(course, src, episodes, timeout, progress)
-    exercises = _stage_exercises(course, src)
-    _stage_pages(src, course.root, title, lectures, exercises, episodes, podcast)
-    _write_conf(src, title)
+    src, staged = _stage_book(course, title, timeout, podcast, base_url, engine, progress)
     html, warnings = _run_sphinx(src, course.build, progress)
     _publish(html, out)
-    return SiteResult(
-        out_dir=out,
-        lectures=[doc for doc, _ in lectures],
-        exercises=list(exercises),
-        episodes=sorted(episodes),
-        executed=executed,
-        warnings=warnings,
-        seconds=time.perf_counter() - start,
-    )
+    return SiteResult(out_dir=out, warnings=warnings, seconds=time.perf_counter() - start, **staged)

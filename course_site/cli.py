@@ -42,17 +42,7 @@ def _engine_choices() -> list[str]:
 
 
 def add_site_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the options of ``site`` to ``parser`` (not ``--root``: the caller's).
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        ``parser``.
-    """
+    """Add the options of ``site`` to ``parser`` (not ``--root``: the caller's); return it."""
     parser.add_argument("--out", type=Path, help="output folder (default: ROOT/site)")
     parser.add_argument(
         "--base-url",
@@ -69,17 +59,7 @@ def add_site_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
 
 
 def add_podcast_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the arguments of ``podcast`` to ``parser`` (not ``--root``: the caller's).
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        ``parser``.
-    """
+    """Add the arguments of ``podcast`` to ``parser`` (not ``--root``: the caller's); return it."""
     parser.add_argument(
         "parts",
         nargs="*",
@@ -168,19 +148,8 @@ def _engine(name: str | None) -> SpeechEngine:
 def run_podcast(args: argparse.Namespace, root: Path | None = None, prog: str = PROG) -> int:
     """Build the episodes from parsed ``podcast`` arguments; print a table of them.
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-        From a parser filled by :func:`add_podcast_arguments`.
-    root : Path, optional
-        The course repository (default: this checkout).
-    prog : str
-        The command's name in error messages.
-
-    Returns
-    -------
-    int
-        The exit status.
+    ``args`` come from a parser filled by :func:`add_podcast_arguments`; ``root``, ``prog`` and
+    the returned exit status are as in :func:`run_site`.
     """
     from course_site.podcast import EngineMissing, ScriptError, build_podcast
 

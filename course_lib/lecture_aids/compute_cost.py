@@ -17,11 +17,10 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..activations import ReLU
 from ..losses import BCEWithLogitsLoss
+from ..mlp import mlp
 from ..modules import Linear, Module, Sequential
-from ..optim import Adam
-from ..train import fit
+from ._adam import fit_adam
 
 __all__ = [
     "mlp",
@@ -32,18 +31,6 @@ __all__ = [
     "time_forward_backward",
     "plot_timings",
 ]
-
-
-def mlp(sizes: Sequence[int], rng: np.random.Generator) -> Sequential:
-    """``Linear -> ReLU -> ... -> Linear`` with the given widths, e.g. ``(2, 16, 1)``."""
-    if len(sizes) < 2:
-        raise ValueError(f"mlp: need at least an input and an output width, got {sizes!r}")
-    layers: list[Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(Linear(n_in, n_out, rng=rng))
-        if i < len(sizes) - 2:
-            layers.append(ReLU())
-    return Sequential(*layers)
 
 
 def multiply_adds_per_step(model: Sequential, n: int) -> int:
@@ -124,16 +111,8 @@ def train_run(
         Validation loss and accuracy after every step.
     """
     model = mlp(sizes, rng)
-    history = fit(
-        model,
-        BCEWithLogitsLoss(),
-        X,
-        y,
-        epochs=steps,
-        optimizer=Adam(model.parameters(), lr=lr),
-        X_val=X_val,
-        y_val=y_val,
-        progress=False,
+    history = fit_adam(
+        model, BCEWithLogitsLoss(), X, y, epochs=steps, lr=lr, X_val=X_val, y_val=y_val
     )
     return BudgetRun(
         label="-".join(map(str, sizes)),

@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from ..activations import Sigmoid, Softmax
 from ..losses import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from ..modules import Linear, Sequential
-from ..optim import Adam
 from ..train import fit
+from ._adam import fit_adam
 
 __all__ = [
     "gaussian_nll",
@@ -64,8 +64,7 @@ def fit_line(
         The fitted line: ``weight`` of shape ``(1, 1)``, ``bias`` of shape ``(1,)``.
     """
     model = Linear(1, 1, rng=0)
-    optimizer = Adam(model.parameters(), lr=lr)
-    fit(model, loss, x, t, epochs=epochs, optimizer=optimizer, progress=False)
+    fit_adam(model, loss, x, t, epochs=epochs, lr=lr)
     return model
 
 

@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from ..activations import ELU, GELU, LeakyReLU, ReLU
 from ..losses import CrossEntropyLoss
 from ..modules import Linear, Module, Sequential
-from ..optim import Adam
 from ..train import History, accuracy, fit
+from ._adam import fit_adam
 
 __all__ = [
     "off_everywhere",
@@ -271,15 +271,7 @@ def compare_hidden_activations(
             act(),
             Linear(hidden, c, rng=seeds[2]),
         )
-        fit(
-            model,
-            CrossEntropyLoss(),
-            X_train,
-            y_train,
-            epochs=epochs,
-            optimizer=Adam(model.parameters(), lr=lr),
-            progress=False,
-        )
+        fit_adam(model, CrossEntropyLoss(), X_train, y_train, epochs=epochs, lr=lr)
         results[name] = ActivationResult(
             model, accuracy(model, X_train, y_train), accuracy(model, X_test, y_test)
         )

@@ -22,11 +22,13 @@ from matplotlib.axes import Axes
 
 from ..activations import ReLU
 from ..losses import CrossEntropyLoss, MSELoss
+from ..mlp import mlp
 from ..modules import Linear, Module, Sequential
 from ..optim import Adam
 from ..plotting import grid_points
 from ..train import accuracy, fit
 from ..utils import as_rng
+from ._adam import fit_adam
 
 __all__ = [
     "n_params",
@@ -49,38 +51,6 @@ __all__ = [
 def n_params(model: Module) -> int:
     """Number of scalar parameters of ``model`` (weights and biases of every layer)."""
     return int(sum(p.data.size for p in model.parameters()))
-
-
-def mlp(
-    sizes: Sequence[int],
-    rng: np.random.Generator | int | None = None,
-    activation: Callable[[], Module] = ReLU,
-) -> Sequential:
-    """``Linear(d_0, d_1), act, Linear(d_1, d_2), act, ..., Linear(d_{L-1}, d_L)``.
-
-    Parameters
-    ----------
-    sizes : sequence of int
-        Widths ``[d_0, ..., d_L]``, at least two.
-    rng : np.random.Generator, int or None
-        One generator draws all the weights, layer after layer.
-    activation : callable
-        Factory of the hidden activation module.
-
-    Returns
-    -------
-    Sequential
-        Maps ``(N, d_0)`` to ``(N, d_L)``.
-    """
-    if len(sizes) < 2:
-        raise ValueError(f"mlp: need at least an input and an output width, got {list(sizes)}")
-    g = as_rng(rng)
-    layers: list[Module] = []
-    for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(Linear(d_in, d_out, rng=g))
-        if i < len(sizes) - 2:
-            layers.append(activation())
-    return Sequential(*layers)
 
 
 def relu_interpolant(
@@ -384,15 +354,7 @@ def depth_vs_width(
         result.test_accuracy[name] = []
         for seed in seeds:
             model = mlp(sizes, rng=seed)
-            fit(
-                model,
-                CrossEntropyLoss(),
-                X_train,
-                y_train,
-                epochs=epochs,
-                optimizer=Adam(model.parameters(), lr=lr),
-                progress=False,
-            )
+            fit_adam(model, CrossEntropyLoss(), X_train, y_train, epochs=epochs, lr=lr)
             result.test_accuracy[name].append(accuracy(model, X_test, y_test))
             result.models[name, seed] = model
         result.n_params[name] = n_params(model)

@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from ..autograd import Value
+from ..autograd.engine import topological_order
 
 __all__ = [
     "value_max",
@@ -59,32 +60,6 @@ def value_max(a: Value, b: Value) -> Value:
 
     out._backward = _backward
     return out
-
-
-def topological_order(root: Value) -> list[Value]:
-    """Every node reachable from ``root``, each after the nodes it is computed from.
-
-    Parameters
-    ----------
-    root : Value
-
-    Returns
-    -------
-    list of Value
-        Leaves first, ``root`` last.
-    """
-    order: list[Value] = []
-    visited: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif id(node) not in visited:
-            visited.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in node._prev if id(child) not in visited)
-    return order
 
 
 def backward_without_reset(root: Value) -> None:

@@ -347,11 +347,8 @@ def plot_layer_histograms(
     values = [np.ravel(a) for a in arrays]
     if log_abs:
         values = [np.log10(np.abs(v[v != 0])) for v in values]
-    if value_range is None:
-        every = np.concatenate(values)
-        lo, hi = np.percentile(every, [0.5, 99.5]) if log_abs else (every.min(), every.max())
-        value_range = (float(lo), float(hi)) if hi > lo else (float(lo) - 1.0, float(hi) + 1.0)
-    edges = np.linspace(value_range[0], value_range[1], bins + 1)
+    lo, hi = _value_range(values, log_abs) if value_range is None else value_range
+    edges = np.linspace(lo, hi, bins + 1)
     centres = 0.5 * (edges[:-1] + edges[1:])
     colours = plt.cm.viridis(np.linspace(0.0, 0.9, len(values)))
     for k, (v, colour) in enumerate(zip(values, colours, strict=True)):
@@ -368,6 +365,16 @@ def plot_layer_histograms(
             fontsize="small",
         )
     return ax
+
+
+def _value_range(values: Sequence[np.ndarray], log_abs: bool) -> tuple[float, float]:
+    """The interval that holds all ``values`` (1-D arrays), widened by 1 either side if empty.
+
+    With ``log_abs`` (``values`` are then ``log10 |value|``), from the 0.5 to the 99.5 percentile.
+    """
+    every = np.concatenate(values)
+    lo, hi = np.percentile(every, [0.5, 99.5]) if log_abs else (every.min(), every.max())
+    return (float(lo), float(hi)) if hi > lo else (float(lo) - 1.0, float(hi) + 1.0)
 
 
 def plot_scale_per_layer(

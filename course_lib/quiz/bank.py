@@ -8,9 +8,10 @@ names the offending entry (its id, or its index when the id is missing) and what
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "SOURCES",
@@ -18,6 +19,7 @@ __all__ = [
     "Flashcard",
     "Question",
     "check_topic",
+    "of_topic",
     "load_bank",
     "load_flashcards",
 ]
@@ -40,6 +42,8 @@ SOURCES: tuple[str, ...] = ("seed", "course")
 
 #: Number of options every question has.
 N_OPTIONS = 4
+
+EntryT = TypeVar("EntryT", "Question", "Flashcard")
 
 _HERE = Path(__file__).resolve().parent
 BANK_PATH = _HERE / "bank.json"
@@ -212,6 +216,34 @@ def _unique_ids(items: list[Any], path: Path) -> None:
         seen[item.id] = i
 
 
+def _load(path: Path, key: str, parse: Callable[[Any, int], EntryT], empty: str) -> list[EntryT]:
+    """Read the entries of a bank file, ``parse(entry, index)`` each, check they are not empty
+    and their ids unique; every error message names ``path``."""
+    entries = _read_entries(path, key)
+    try:
+        items = [parse(entry, i) for i, entry in enumerate(entries)]
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+    if not items:
+        raise ValueError(f"{path}: {empty}")
+    _unique_ids(items, path)
+    return items
+
+
+def of_topic(items: Sequence[EntryT], topic: str | None, what: str) -> list[EntryT]:
+    """The questions or cards of ``topic``, a canonical name from :func:`check_topic`.
+
+    ``None`` keeps them all; a topic without any raises a ``ValueError`` ("no ``what`` for
+    topic ...").
+    """
+    if topic is None:
+        return list(items)
+    kept = [item for item in items if item.topic == topic]
+    if not kept:
+        raise ValueError(f"no {what} for topic {topic!r}")
+    return kept
+
+
 def load_bank(path: str | Path | None = None) -> list[Question]:
     """Load and validate the question bank.
 
@@ -237,15 +269,7 @@ def load_bank(path: str | Path | None = None) -> list[Question]:
         If ``path`` does not exist.
     """
     path = BANK_PATH if path is None else Path(path)
-    entries = _read_entries(path, "questions")
-    try:
-        questions = [_parse_question(entry, i) for i, entry in enumerate(entries)]
-    except ValueError as err:
-        raise ValueError(f"{path}: {err}") from None
-    if not questions:
-        raise ValueError(f"{path}: the bank holds no questions")
-    _unique_ids(questions, path)
-    return questions
+    return _load(path, "questions", _parse_question, "the bank holds no questions")
 
 
 _CARD_KEYS = ("id", "topic", "term", "definition")
@@ -281,12 +305,4 @@ def load_flashcards(path: str | Path | None = None) -> list[Flashcard]:
         For a malformed file or card (missing key, empty text, unknown topic, duplicate id).
     """
     path = FLASHCARDS_PATH if path is None else Path(path)
-    entries = _read_entries(path, "cards")
-    try:
-        cards = [_parse_card(entry, i) for i, entry in enumerate(entries)]
-    except ValueError as err:
-        raise ValueError(f"{path}: {err}") from None
-    if not cards:
-        raise ValueError(f"{path}: the deck holds no cards")
-    _unique_ids(cards, path)
-    return cards
+    return _load(path, "cards", _parse_card, "the deck holds no cards")

@@ -8,7 +8,6 @@ Moving to another card always shows its front (the term) first.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,13 +15,10 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..utils import as_rng
-from .bank import Flashcard, check_topic, load_flashcards
+from ._ui import button, esc
+from .bank import Flashcard, check_topic, load_flashcards, of_topic
 
 __all__ = ["Flashcards", "flashcards"]
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
 
 
 class Flashcards:
@@ -60,26 +56,14 @@ class Flashcards:
                 min_height="7em", padding="0.8em", border="1px solid #bbb", width="auto"
             )
         ).add_class("course-flashcards-face")
-        self._prev_button = widgets.Button(description="Previous", icon="arrow-left").add_class(
-            "course-flashcards-previous"
+        css = "course-flashcards-"
+        self._prev_button = button("Previous", "arrow-left", css + "previous", self.previous)
+        self._flip_button = button("Flip", "refresh", css + "flip", self.flip, "primary")
+        self._next_button = button("Next", "arrow-right", css + "next", self.next)
+        self._known_button = button(
+            "I know this", "check", css + "known", self.mark_known, "success"
         )
-        self._flip_button = widgets.Button(
-            description="Flip", icon="refresh", button_style="primary"
-        ).add_class("course-flashcards-flip")
-        self._next_button = widgets.Button(description="Next", icon="arrow-right").add_class(
-            "course-flashcards-next"
-        )
-        self._known_button = widgets.Button(
-            description="I know this", icon="check", button_style="success"
-        ).add_class("course-flashcards-known")
-        self._reset_button = widgets.Button(description="Show all again", icon="undo").add_class(
-            "course-flashcards-reset"
-        )
-        self._prev_button.on_click(lambda _b: self.previous())
-        self._flip_button.on_click(lambda _b: self.flip())
-        self._next_button.on_click(lambda _b: self.next())
-        self._known_button.on_click(lambda _b: self.mark_known())
-        self._reset_button.on_click(lambda _b: self.reset())
+        self._reset_button = button("Show all again", "undo", css + "reset", self.reset)
         buttons = widgets.HBox(
             [
                 self._prev_button,
@@ -100,7 +84,7 @@ class Flashcards:
         remaining = self.remaining
         controls = (self._prev_button, self._flip_button, self._next_button, self._known_button)
         if not remaining:
-            self._header.value = f"<b>{_esc(self.title)}</b> · all {len(self.cards)} cards known"
+            self._header.value = f"<b>{esc(self.title)}</b> · all {len(self.cards)} cards known"
             self._face.value = (
                 "<p>You marked every card as known. Press “Show all again” to review them.</p>"
             )
@@ -110,14 +94,14 @@ class Flashcards:
         card = self.current
         number = remaining.index(card) + 1
         self._header.value = (
-            f"<b>{_esc(self.title)}</b> · card {number} of {len(remaining)} "
-            f"({len(self._known)} known) · <i>{_esc(card.topic)}</i>"
+            f"<b>{esc(self.title)}</b> · card {number} of {len(remaining)} "
+            f"({len(self._known)} known) · <i>{esc(card.topic)}</i>"
         )
         if self._flipped:
-            self._face.value = f"<p><b>{_esc(card.term)}</b></p><p>{_esc(card.definition)}</p>"
+            self._face.value = f"<p><b>{esc(card.term)}</b></p><p>{esc(card.definition)}</p>"
         else:
             self._face.value = (
-                f"<p style='font-size:1.3em'><b>{_esc(card.term)}</b></p>"
+                f"<p style='font-size:1.3em'><b>{esc(card.term)}</b></p>"
                 "<p><i>Flip to see the definition.</i></p>"
             )
         for b in controls:
@@ -244,11 +228,7 @@ def flashcards(
         For an unknown topic; the message lists the valid ones.
     """
     canonical = check_topic(topic)
-    deck = list(load_flashcards() if cards is None else cards)
-    if canonical is not None:
-        deck = [c for c in deck if c.topic == canonical]
-        if not deck:
-            raise ValueError(f"no flashcards for topic {canonical!r}")
+    deck = of_topic(load_flashcards() if cards is None else cards, canonical, "flashcards")
     if shuffle:
         rng = as_rng(seed)
         deck = [deck[i] for i in rng.permutation(len(deck))]

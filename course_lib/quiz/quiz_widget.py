@@ -8,7 +8,6 @@ question is shown, and the correct option is tracked through the permutation.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,11 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..utils import as_rng
-from .bank import Question, check_topic, load_bank
+from ._ui import button, esc
+from .bank import Question, check_topic, load_bank, of_topic
 from .store import ProgressStore
 
 __all__ = ["Quiz", "quiz"]
-
-
-def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
 
 
 class Quiz:
@@ -78,21 +74,13 @@ class Quiz:
         self._options = widgets.RadioButtons(
             options=[], index=None, layout=widgets.Layout(width="auto")
         ).add_class("course-quiz-options")
-        self._check_button = widgets.Button(
-            description="Check", button_style="primary", icon="check"
-        ).add_class("course-quiz-check")
-        self._next_button = widgets.Button(description="Next", icon="arrow-right").add_class(
-            "course-quiz-next"
+        self._check_button = button("Check", "check", "course-quiz-check", self.check, "primary")
+        self._next_button = button("Next", "arrow-right", "course-quiz-next", self.next)
+        self._retry_button = button(
+            "Retry the ones I missed", "repeat", "course-quiz-retry", self.retry_missed, "warning"
         )
-        self._retry_button = widgets.Button(
-            description="Retry the ones I missed", icon="repeat", button_style="warning"
-        ).add_class("course-quiz-retry")
         self._feedback = widgets.HTMLMath().add_class("course-quiz-feedback")
         self._score = widgets.HTML().add_class("course-quiz-score")
-
-        self._check_button.on_click(lambda _b: self.check())
-        self._next_button.on_click(lambda _b: self.next())
-        self._retry_button.on_click(lambda _b: self.retry_missed())
         self._options.observe(self._on_pick, names="index")
 
         self._buttons = widgets.HBox([self._check_button, self._next_button, self._retry_button])
@@ -142,7 +130,7 @@ class Quiz:
         total = len(self._round_questions)
         round_note = f" · retry round {self._round - 1}" if self._round > 1 else ""
         if self._finished:
-            self._header.value = f"<b>{_esc(self.title)}</b>{round_note}"
+            self._header.value = f"<b>{esc(self.title)}</b>{round_note}"
             self._question.value = ""
             self._options.layout.display = "none"
             self._check_button.layout.display = "none"
@@ -162,10 +150,10 @@ class Quiz:
             return
         q = self.current_question
         self._header.value = (
-            f"<b>{_esc(self.title)}</b>{round_note} · question {self._index + 1} of {total} "
-            f"· <i>{_esc(q.topic)}</i>"
+            f"<b>{esc(self.title)}</b>{round_note} · question {self._index + 1} of {total} "
+            f"· <i>{esc(q.topic)}</i>"
         )
-        self._question.value = f"<p>{_esc(q.question)}</p>"
+        self._question.value = f"<p>{esc(q.question)}</p>"
         self._rendering = True
         try:
             self._options.options = list(self._shown)
@@ -257,9 +245,9 @@ class Quiz:
             self._missed.append(q)
             verdict = (
                 "<b style='color:#b42318'>✘ Not quite.</b> The answer is: "
-                f"<b>{_esc(q.correct_option)}</b>"
+                f"<b>{esc(q.correct_option)}</b>"
             )
-        self._feedback_text = f"<p>{verdict}</p><p>{_esc(q.explanation)}</p>"
+        self._feedback_text = f"<p>{verdict}</p><p>{esc(q.explanation)}</p>"
         if self.store is not None:
             self.store.record(q.id, self._correct)
         self._render()
@@ -369,11 +357,7 @@ def quiz(
     canonical = check_topic(topic)
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ValueError(f"n must be a positive integer or None, got {n!r}")
-    pool = list(load_bank() if questions is None else questions)
-    if canonical is not None:
-        pool = [q for q in pool if q.topic == canonical]
-        if not pool:
-            raise ValueError(f"no questions for topic {canonical!r}")
+    pool = of_topic(load_bank() if questions is None else questions, canonical, "questions")
     rng = as_rng(seed)
     store = ProgressStore(progress_path) if store is None else store
     if adaptive:

@@ -25,17 +25,19 @@ GELU). The parameter sliders update when released (``continuous_update=False``) 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import ipywidgets as widgets
 import numpy as np
 
-from ..activations import ACTIVATIONS, ELU, GELU, LeakyReLU, PReLU
 from ..data import moons
-from ..losses import CrossEntropyLoss
-from ..modules import Linear, Module, Sequential
-from ..optim import SGD
+from .activation_training import (
+    DEAD,
+    ELEMENTWISE,
+    MOST,
+    SATURATION,
+    TrainingStats,
+    make_activation,
+    train_mlp,
+)
 from .artists import Spans
 from .explorer import Explorer
 
@@ -44,7 +46,11 @@ __all__ = [
     "activation_explorer",
     "TrainingStats",
     "make_activation",
+    "train_mlp",
     "ELEMENTWISE",
+    "SATURATION",
+    "DEAD",
+    "MOST",
 ]
 
 _PRETTY = {
@@ -58,11 +64,6 @@ _PRETTY = {
     "tanh": "Tanh",
 }
 
-#: Names of the elementwise activations (those with a ``derivative``), in ACTIVATIONS' order.
-ELEMENTWISE: tuple[str, ...] = tuple(
-    name for name, cls in ACTIVATIONS.items() if hasattr(cls, "derivative")
-)
-
 #: Which parameter slider belongs to which activation.
 _PARAM_OF = {
     "leaky_relu": "negative_slope",
@@ -71,176 +72,7 @@ _PARAM_OF = {
     "gelu": "gelu_approximate",
 }
 
-SATURATION = 0.05
-"""``|f'| below this`` counts as saturated."""
-DEAD = 1e-8
-"""``|f'| below this`` counts as no gradient at all (a dead unit)."""
-MOST = 0.9
-"""A unit is saturated when ``|f'| < SATURATION`` on at least this fraction of the points."""
 _LAYER_COLORS = ("#d62728", "#ff7f0e", "#1f77b4")
-
-
-def make_activation(name: str, params: dict[str, Any]) -> Module:
-    """Build the activation ``name`` with its parameter taken from ``params``.
-
-    Parameters
-    ----------
-    name : str
-        A key of :data:`ELEMENTWISE`.
-    params : dict
-        The explorer's parameters (``negative_slope``, ``prelu_a``, ``elu_alpha``,
-        ``gelu_approximate``); only the one that belongs to ``name`` is read.
-
-    Returns
-    -------
-    Module
-        E.g. ``ELU(alpha=params["elu_alpha"])``.
-    """
-    if name == "leaky_relu":
-        return LeakyReLU(negative_slope=float(params["negative_slope"]))
-    if name == "prelu":
-        return PReLU(init=float(params["prelu_a"]))
-    if name == "elu":
-        return ELU(alpha=float(params["elu_alpha"]))
-    if name == "gelu":
-        return GELU(approximate=str(params["gelu_approximate"]))
-    if name not in ELEMENTWISE:
-        raise ValueError(f"activation_explorer: unknown activation {name!r}; use {ELEMENTWISE}")
-    return ACTIVATIONS[name]()
-
-
-@dataclass
-class TrainingStats:
-    """What one training run of the explorer's MLP found.
-
-    Attributes
-    ----------
-    losses : np.ndarray
-        Cross-entropy before each step, shape ``(K,)`` (shorter than ``steps`` if it diverged).
-    accuracy : float
-        Training accuracy after the run.
-    dead, saturated, mean_grad : np.ndarray
-        Per hidden layer after training, shape ``(L,)``: fraction of dead units, fraction of
-        saturated units, mean ``|f'(z)|`` over points and units.
-    dead_init, saturated_init, mean_grad_init : np.ndarray
-        The same at initialisation, shape ``(L,)``.
-    diverged : bool
-        The loss became NaN or infinite (the step size is too large); training stopped there.
-    extra : dict
-        Activation-specific results, e.g. ``learned_a`` (per layer) for PReLU.
-    model : Sequential
-        The trained network (``Linear, act, Linear, act, Linear, act, Linear``).
-    """
-
-    losses: np.ndarray
-    accuracy: float
-    dead: np.ndarray
-    saturated: np.ndarray
-    mean_grad: np.ndarray
-    dead_init: np.ndarray
-    saturated_init: np.ndarray
-    mean_grad_init: np.ndarray
-    diverged: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-    model: Sequential | None = field(default=None, repr=False)
-
-
-def _unit_stats(
-    model: Sequential, X: np.ndarray, n_hidden: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Dead / saturated fractions and mean ``|f'|`` per hidden layer, each shape ``(L,)``."""
-    dead, saturated, mean_grad = (np.zeros(n_hidden) for _ in range(3))
-    h = X
-    for i in range(n_hidden):
-        linear, act = model[2 * i], model[2 * i + 1]
-        z = linear.forward(h)  # (N, width)
-        h = act.forward(z)
-        d = np.abs(act.derivative(z))  # (N, width)
-        d = np.where(np.isfinite(d), d, 0.0)
-        dead[i] = np.mean(np.all(d < DEAD, axis=0))
-        saturated[i] = np.mean(np.mean(d < SATURATION, axis=0) >= MOST)
-        mean_grad[i] = np.mean(d)
-    return dead, saturated, mean_grad
-
-
-def train_mlp(
-    name: str,
-    params: dict[str, Any],
-    lr: float,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    steps: int = 300,
-    width: int = 16,
-    n_hidden: int = 3,
-    seed: int = 0,
-) -> TrainingStats:
-    """Train ``2 -> width x n_hidden -> 2`` with activation ``name`` and measure its units.
-
-    Parameters
-    ----------
-    name : str
-        Activation name (see :data:`ELEMENTWISE`); ``params`` holds its parameter.
-    lr : float
-        Step size of full-batch gradient descent on cross-entropy.
-    X : np.ndarray
-        Inputs, shape ``(N, 2)``.
-    y : np.ndarray
-        Labels in {0, 1}, shape ``(N,)``.
-    steps : int
-        Gradient steps.
-    seed : int
-        Seed of the He-initialised weights (the same for every activation).
-
-    Returns
-    -------
-    TrainingStats
-    """
-    rng = np.random.default_rng(seed)
-    layers: list[Module] = []
-    d_in = X.shape[1]
-    for _ in range(n_hidden):
-        layers += [Linear(d_in, width, rng=rng), make_activation(name, params)]
-        d_in = width
-    layers.append(Linear(d_in, 2, rng=rng))
-    model = Sequential(*layers)
-    loss_fn = CrossEntropyLoss()
-    optimizer = SGD(model.parameters(), lr=lr)
-    losses = np.empty(steps)
-    done = 0
-    diverged = False
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        dead0, sat0, grad0 = _unit_stats(model, X, n_hidden)
-        for k in range(steps):
-            out = model.forward(X)
-            value = loss_fn.forward(out, y) if np.isfinite(out).all() else np.inf
-            if not np.isfinite(value):
-                diverged = True
-                break
-            losses[k] = value
-            done = k + 1
-            model.backward(loss_fn.backward(), input_grad=False)
-            optimizer.step()
-            optimizer.zero_grad()
-        dead, sat, grad = _unit_stats(model, X, n_hidden)
-        out = model.forward(X)
-        accuracy = float(np.mean(out.argmax(axis=1) == y)) if np.isfinite(out).all() else 0.5
-    extra = {}
-    if name == "prelu":
-        extra["learned_a"] = [float(model[2 * i + 1].weight.data) for i in range(n_hidden)]
-    return TrainingStats(
-        losses=losses[:done].copy(),
-        accuracy=accuracy,
-        dead=dead,
-        saturated=sat,
-        mean_grad=grad,
-        dead_init=dead0,
-        saturated_init=sat0,
-        mean_grad_init=grad0,
-        diverged=diverged,
-        extra=extra,
-        model=model,
-    )
 
 
 class ActivationExplorer(Explorer):
@@ -291,75 +123,59 @@ class ActivationExplorer(Explorer):
         self._cache: dict[tuple, TrainingStats] = {}
         self._x = np.linspace(-4.0, 4.0, 401)
 
-        style = {"description_width": "95px"}
-
-        def wide() -> widgets.Layout:  # one Layout per widget: hiding one must not hide all
-            return widgets.Layout(width="320px")
-
-        self._add_control(
-            "activation",
-            widgets.Dropdown(
-                options=[(_PRETTY.get(n, n), n) for n in ELEMENTWISE],
-                value=activation,
-                description="activation",
-                style=style,
-                layout=wide(),
-            ),
-            "dropdown",
-        )
-        params = {
-            "negative_slope": widgets.FloatSlider(
-                value=0.01, min=0.0, max=0.5, step=0.01, description="negative_slope"
-            ),
-            "prelu_a": widgets.FloatSlider(
-                value=0.25, min=0.0, max=1.0, step=0.05, description="a (initial)"
-            ),
-            "elu_alpha": widgets.FloatSlider(
-                value=1.0, min=0.1, max=3.0, step=0.1, description="alpha"
-            ),
-        }
-        for name, slider in params.items():
-            slider.style = style
-            slider.layout = wide()
-            slider.continuous_update = False
-            self._add_control(name, slider, "slider")
-        approx = widgets.Dropdown(
-            options=["none", "tanh"],
-            value="none",
-            description="approximate",
-            style=style,
-            layout=wide(),
-        )
-        self._add_control("gelu_approximate", approx, "dropdown")
-        self._add_control(
-            "lr",
-            widgets.Dropdown(
-                options=[0.01, 0.03, 0.1, 0.3, 1.0],
-                value=0.1,
-                description="training lr",
-                style=style,
-                layout=wide(),
-            ),
-            "dropdown",
-        )
         self.status = widgets.HTML()
         self.status.add_class("course-activation-status")
         self._build_figure()
-        controls = widgets.HBox(
-            [
-                widgets.VBox(
-                    [
-                        self._controls["activation"],
-                        *params.values(),
-                        approx,
-                        self._controls["lr"],
-                    ]
-                ),
-                self.status,
-            ]
-        )
+        controls = widgets.HBox([self._build_controls(activation), self.status])
         controls.add_class("course-activation-controls")
         self._finish([controls, self.image])
+
+    def _build_controls(self, activation: str) -> widgets.VBox:
+        """The activation, the parameter of each (one shown at a time) and the training lr."""
+        wide = {"width": "320px", "label_width": "95px"}  # a Layout each: hiding one hides one
+        column = [
+            self._control(
+                "activation",
+                widgets.Dropdown,
+                options=[(_PRETTY.get(n, n), n) for n in ELEMENTWISE],
+                value=activation,
+                description="activation",
+                **wide,
+            )
+        ]
+        for name, value, lo, hi, step, description in (
+            ("negative_slope", 0.01, 0.0, 0.5, 0.01, "negative_slope"),
+            ("prelu_a", 0.25, 0.0, 1.0, 0.05, "a (initial)"),
+            ("elu_alpha", 1.0, 0.1, 3.0, 0.1, "alpha"),
+        ):
+            column.append(
+                self._control(
+                    name,
+                    widgets.FloatSlider,
+                    value=value,
+                    min=lo,
+                    max=hi,
+                    step=step,
+                    description=description,
+                    continuous_update=False,
+                    **wide,
+                )
+            )
+        for name, options, value, description in (
+            ("gelu_approximate", ["none", "tanh"], "none", "approximate"),
+            ("lr", [0.01, 0.03, 0.1, 0.3, 1.0], 0.1, "training lr"),
+        ):
+            column.append(
+                self._control(
+                    name,
+                    widgets.Dropdown,
+                    options=options,
+                    value=value,
+                    description=description,
+                    **wide,
+                )
+            )
+        return widgets.VBox(column)
 
     # ------------------------------------------------------------------------------------------
     def _build_figure(self) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import ipywidgets as widgets
 import numpy as np
@@ -27,6 +27,8 @@ from matplotlib.figure import Figure
 from .rendering import FigureRenderer
 
 __all__ = ["Explorer"]
+
+ControlT = TypeVar("ControlT", bound=widgets.ValueWidget)
 
 
 class Explorer:
@@ -100,6 +102,31 @@ class Explorer:
         self._params[name] = control.value
         control.observe(lambda change, name=name: self._from_control(name, change), "value")
 
+    def _control(
+        self,
+        name: str,
+        control_type: type[ControlT],
+        *,
+        width: str,
+        label_width: str,
+        **options: Any,
+    ) -> ControlT:
+        """Make and register the control of parameter ``name``: ``control_type(**options)``.
+
+        The control gets a description ``label_width`` wide and the width ``width``; it is
+        registered with :meth:`_add_control`, with the CSS kind ``"dropdown"`` for a dropdown and
+        ``"slider"`` otherwise.
+        """
+        control = control_type(
+            style={"description_width": label_width},
+            layout=widgets.Layout(width=width),
+            **options,
+        )
+        self._add_control(
+            name, control, "dropdown" if isinstance(control, widgets.Dropdown) else "slider"
+        )
+        return control
+
     def _slider(
         self,
         name: str,
@@ -112,7 +139,11 @@ class Explorer:
         readout_format: str = ".2f",
     ) -> widgets.FloatSlider:
         """Make and register a ``FloatSlider`` for parameter ``name`` (CSS ``...-slider-name``)."""
-        slider = widgets.FloatSlider(
+        return self._control(
+            name,
+            widgets.FloatSlider,
+            width=width,
+            label_width="38px",
             value=value,
             min=lo,
             max=hi,
@@ -120,11 +151,7 @@ class Explorer:
             description=description if description is not None else name,
             continuous_update=True,
             readout_format=readout_format,
-            style={"description_width": "38px"},
-            layout=widgets.Layout(width=width),
         )
-        self._add_control(name, slider, "slider")
-        return slider
 
     def _finish(self, children: Sequence[widgets.Widget]) -> None:
         """Build ``self.widget`` from ``children`` and draw the first frame."""

@@ -27,14 +27,11 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from ..activations import ReLU
 from ..data import xor
-from ..losses import MSELoss
-from ..modules import Linear, Sequential
-from ..optim import SGD
 from .artists import DivergingColors, PixelImage
 from .explorer import Explorer
 from .rendering import nice_limit
+from .xor_training import gradient_descent, load_weights, random_start, weights_of, xor_network
 
 __all__ = ["XorExplorer", "xor_explorer", "XOR_PRESETS"]
 
@@ -103,31 +100,51 @@ class XorExplorer(Explorer):
         gx, gy = np.meshgrid(g, g)
         self._grid = np.column_stack([gx.ravel(), gy.ravel()])
         self._h_limit = 0.0
+        controls = widgets.HBox([*self._weight_columns(), self._training_column(lr, steps)])
+        controls.add_class("course-xor-controls")
+        self._model = xor_network()
+        self._build_figure()
+        self._finish([controls, self.image])
 
+    def _weight_columns(self) -> list[widgets.VBox]:
+        """The sliders of ``W``, ``c`` and ``w, b``, at the book's solution, in three columns."""
         p = XOR_PRESETS["goodfellow"]
-        w_sliders = [
-            self._slider(n, float(v), -_LIMIT, _LIMIT, 0.05, width="200px")
-            for n, v in zip(_W_NAMES, p["W"].ravel(), strict=True)
+        values = dict(zip(_W_NAMES, p["W"].ravel(), strict=True))
+        values |= {f"c{i + 1}": v for i, v in enumerate(p["c"])}
+        values |= {f"w{i + 1}": v for i, v in enumerate(p["w"])}
+        values["b"] = p["b"]
+        sliders = {
+            n: self._slider(n, float(v), -_LIMIT, _LIMIT, 0.05, width="200px")
+            for n, v in values.items()
+        }
+        self._weight_sliders = list(sliders.values())
+        col = widgets.Layout(align_items="flex-start")
+        columns = (
+            ("<b>W</b> (input i -> unit j)", _W_NAMES),
+            ("<b>c</b> (hidden bias)", ("c1", "c2")),
+            ("<b>w, b</b> (output)", ("w1", "w2", "b")),
+        )
+        return [
+            widgets.VBox([widgets.HTML(title), *(sliders[n] for n in names)], layout=col)
+            for title, names in columns
         ]
-        c_sliders = [
-            self._slider(f"c{i + 1}", float(v), -_LIMIT, _LIMIT, 0.05, width="200px")
-            for i, v in enumerate(p["c"])
-        ]
-        v_sliders = [
-            self._slider(f"w{i + 1}", float(v), -_LIMIT, _LIMIT, 0.05, width="200px")
-            for i, v in enumerate(p["w"])
-        ]
-        b_slider = self._slider("b", float(p["b"]), -_LIMIT, _LIMIT, 0.05, width="200px")
-        self._weight_sliders = [*w_sliders, *c_sliders, *v_sliders, b_slider]
-        self.preset = widgets.Dropdown(
+
+    def _training_column(self, lr: float, steps: int) -> widgets.VBox:
+        """The preset, the step size and steps of training, *train* / *stop* and the status."""
+        self.preset = self._control(
+            "preset",
+            widgets.Dropdown,
+            width="180px",
+            label_width="45px",
             options=["goodfellow", "custom"],
             value="goodfellow",
             description="preset",
-            style={"description_width": "45px"},
-            layout=widgets.Layout(width="180px"),
         )
-        self._add_control("preset", self.preset, "dropdown")
-        lr_slider = widgets.FloatLogSlider(
+        lr_slider = self._control(
+            "lr",
+            widgets.FloatLogSlider,
+            width="260px",
+            label_width="65px",
             value=lr,
             base=10,
             min=-3,
@@ -135,20 +152,18 @@ class XorExplorer(Explorer):
             step=0.1,
             description="step size",
             readout_format=".3f",
-            style={"description_width": "65px"},
-            layout=widgets.Layout(width="260px"),
         )
-        self._add_control("lr", lr_slider, "slider")
-        steps_slider = widgets.IntSlider(
+        steps_slider = self._control(
+            "steps",
+            widgets.IntSlider,
+            width="260px",
+            label_width="45px",
             value=steps,
             min=100,
             max=10000,
             step=100,
             description="steps",
-            style={"description_width": "45px"},
-            layout=widgets.Layout(width="260px"),
         )
-        self._add_control("steps", steps_slider, "slider")
         self.train_button = widgets.Button(description="train", icon="play", button_style="success")
         self.train_button.add_class("course-xor-train")
         self.stop_button = widgets.Button(description="stop", icon="stop", disabled=True)
@@ -157,34 +172,11 @@ class XorExplorer(Explorer):
         self.stop_button.on_click(lambda _: self.stop_training())
         self.status = widgets.HTML()
         self.status.add_class("course-xor-status")
-
-        col = widgets.Layout(align_items="flex-start")
-        weights = widgets.HBox(
-            [
-                widgets.VBox(
-                    [widgets.HTML("<b>W</b> (input i -> unit j)"), *w_sliders], layout=col
-                ),
-                widgets.VBox([widgets.HTML("<b>c</b> (hidden bias)"), *c_sliders], layout=col),
-                widgets.VBox(
-                    [widgets.HTML("<b>w, b</b> (output)"), *v_sliders, b_slider], layout=col
-                ),
-                widgets.VBox(
-                    [
-                        self.preset,
-                        lr_slider,
-                        steps_slider,
-                        widgets.HBox([self.train_button, self.stop_button]),
-                        self.status,
-                    ],
-                    layout=col,
-                ),
-            ]
+        buttons = widgets.HBox([self.train_button, self.stop_button])
+        return widgets.VBox(
+            [self.preset, lr_slider, steps_slider, buttons, self.status],
+            layout=widgets.Layout(align_items="flex-start"),
         )
-        weights.add_class("course-xor-controls")
-        self._model = Sequential(Linear(2, 2), ReLU(), Linear(2, 1))
-        self._loss = MSELoss()
-        self._build_figure()
-        self._finish([weights, self.image])
 
     # ------------------------------------------------------------------------------------------
     def _build_figure(self) -> None:
@@ -344,35 +336,13 @@ class XorExplorer(Explorer):
     # ------------------------------------------------------------------------------------------
     # training
     # ------------------------------------------------------------------------------------------
-    def _random_start(self, rng: np.random.Generator) -> None:
-        """``W, w ~ N(0, 1)``, ``c = 0.1`` (ReLU units start active), ``b = 0``."""
-        lin1, _, lin2 = self._model
-        lin1.weight.data[...] = rng.standard_normal((2, 2))
-        lin1.bias.data[...] = 0.1
-        lin2.weight.data[...] = rng.standard_normal((1, 2))
-        lin2.bias.data[...] = 0.0
-
-    def _load_model(self) -> None:
-        W, c, w, b = self._weights()
-        lin1, _, lin2 = self._model
-        lin1.weight.data[...] = W.T  # Linear computes x @ weight.T, and h = W^T x: weight = W^T
-        lin1.bias.data[...] = c
-        lin2.weight.data[...] = w[None, :]
-        lin2.bias.data[...] = b
-
-    def _params_from_model(self) -> dict[str, float]:
-        lin1, _, lin2 = self._model
-        W = lin1.weight.data.T
-        values = {n: float(v) for n, v in zip(_W_NAMES, W.ravel(), strict=True)}
-        values.update(c1=float(lin1.bias.data[0]), c2=float(lin1.bias.data[1]))
-        values.update(w1=float(lin2.weight.data[0, 0]), w2=float(lin2.weight.data[0, 1]))
-        values.update(b=float(lin2.bias.data[0]), preset="custom")
-        return values
-
     def _show_model(self) -> None:
         """Copy the model's weights into the parameters (sliders clamp what they cannot show)."""
         with self._lock:
-            values = self._params_from_model()
+            W, c, w, b = weights_of(self._model)
+            values = {n: float(v) for n, v in zip(_W_NAMES, W.ravel(), strict=True)}
+            values.update(c1=float(c[0]), c2=float(c[1]), w1=float(w[0]), w2=float(w[1]))
+            values.update(b=b, preset="custom")
             self._params.update(values)
             self._sync_controls(values)
             self.update()
@@ -418,57 +388,34 @@ class XorExplorer(Explorer):
         lr = float(self._params["lr"] if lr is None else lr)
         if steps < 1:
             raise ValueError(f"XorExplorer.train: steps must be >= 1, got {steps}")
+        self._begin_run(restart, seed)
+
+        def show(done: int, losses: np.ndarray) -> None:
+            self._history = losses
+            self._steps_done = done
+            self._show_model()
+            if callback is not None:
+                callback(done, losses)
+
+        losses, self._diverged = gradient_descent(
+            self._model, self._X, self._targets[:, None], steps, lr, stop, frame_every, show
+        )
+        show(len(losses), losses)
+        return self._history.copy()
+
+    def _begin_run(self, restart: bool, seed: int | np.random.Generator | None) -> None:
+        """Count the run, set the network's start and clear the loss history (see :meth:`train`)."""
         with self._lock:
             self._runs += 1
-            if restart:
-                if isinstance(seed, np.random.Generator):
-                    rng = seed
-                elif seed is None:
-                    rng = np.random.default_rng(self._seeds.spawn(1)[0])
-                else:
-                    rng = np.random.default_rng(seed)
-                self._random_start(rng)
-            else:
-                self._load_model()
+            if not restart:
+                load_weights(self._model, *self._weights())
+            elif isinstance(seed, np.random.Generator):
+                random_start(self._model, seed)
+            else:  # None: a new generator spawned from the explorer's seed
+                spawned = self._seeds.spawn(1)[0] if seed is None else seed
+                random_start(self._model, np.random.default_rng(spawned))
             self._history = np.zeros(0)
             self._steps_done = 0
-        model, loss_fn = self._model, self._loss
-        X, T = self._X, self._targets[:, None]
-        optimizer = SGD(model.parameters(), lr=lr)
-        losses = np.empty(steps)
-        done = 0
-        params = model.parameters()
-        diverged = False
-        with np.errstate(over="ignore", invalid="ignore"):
-            for k in range(steps):
-                if stop is not None and stop.is_set():
-                    break
-                before = [p.data.copy() for p in params]
-                out = model.forward(X)
-                value = loss_fn.forward(out, T) if np.isfinite(out).all() else np.inf
-                model.backward(loss_fn.backward(), input_grad=False)
-                optimizer.step()
-                optimizer.zero_grad()
-                if not (np.isfinite(value) and all(np.isfinite(p.data).all() for p in params)):
-                    for p, old in zip(params, before, strict=True):  # undo the step
-                        p.data[...] = old
-                    diverged = True
-                    break
-                losses[k] = value
-                done = k + 1
-                if frame_every and done % frame_every == 0 and done < steps:
-                    self._history = losses[:done]
-                    self._steps_done = done
-                    self._show_model()
-                    if callback is not None:
-                        callback(done, losses[:done])
-        self._diverged = diverged
-        self._history = losses[:done].copy()
-        self._steps_done = done
-        self._show_model()
-        if callback is not None:
-            callback(done, self._history)
-        return self._history.copy()
 
     def start_training(self, frame_every: int | None = None) -> threading.Thread:
         """Run :meth:`train` in a background thread, animating every ``frame_every`` steps.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from course_site.podcast.synth import ALBUM, Episode
 
@@ -83,19 +84,27 @@ def write_feed(
     fg.podcast.itunes_type("serial")
     fg.podcast.itunes_summary(description)
     for episode in sorted(episodes, key=lambda e: e.number):
-        url = f"{base}{audio_path}{episode.audio}"
-        entry = fg.add_entry(order="append")
-        entry.title(episode.title)
-        entry.guid(f"deep-feedforward-course:{episode.part}", permalink=False)
-        entry.link(href=f"{base}{page}#{episode.anchor}")
-        chapters = "; ".join(name for _, name in episode.chapters)
-        entry.description(f"{episode.title}. Chapters: {chapters}.")
-        entry.enclosure(url, str(episode.size), "audio/ogg")
-        entry.pubDate(datetime.fromtimestamp(episode.built, tz=UTC))
-        entry.podcast.itunes_duration(_duration(episode.duration))
-        entry.podcast.itunes_episode(episode.number)
-        entry.podcast.itunes_episode_type("full")
+        _add_item(fg, episode, audio_url=f"{base}{audio_path}{episode.audio}", page=base + page)
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     fg.rss_file(str(out_file), pretty=True)
     return out_file
+
+
+def _add_item(fg: Any, episode: Episode, audio_url: str, page: str) -> None:
+    """Append ``episode`` to the feed ``fg`` (a ``FeedGenerator``): one ``<item>``.
+
+    ``audio_url`` is the OGG file's absolute address, ``page`` the podcast page's (the item links
+    to the episode's anchor there).
+    """
+    entry = fg.add_entry(order="append")
+    entry.title(episode.title)
+    entry.guid(f"deep-feedforward-course:{episode.part}", permalink=False)
+    entry.link(href=f"{page}#{episode.anchor}")
+    chapters = "; ".join(name for _, name in episode.chapters)
+    entry.description(f"{episode.title}. Chapters: {chapters}.")
+    entry.enclosure(audio_url, str(episode.size), "audio/ogg")
+    entry.pubDate(datetime.fromtimestamp(episode.built, tz=UTC))
+    entry.podcast.itunes_duration(_duration(episode.duration))
+    entry.podcast.itunes_episode(episode.number)
+    entry.podcast.itunes_episode_type("full")

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib import Linear, ReLU, Sigmoid, data  # noqa: E402
-from course_lib.lecture_aids import compute_cost, sensor_fusion  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
+from course_lib import Linear, ReLU, Sigmoid, data
+from course_lib.lecture_aids import compute_cost, sensor_fusion
 
 
 def test_mlp_alternates_linear_and_relu() -> None:

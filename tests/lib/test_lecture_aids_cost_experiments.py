@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib import HuberLoss, MSELoss, Softmax  # noqa: E402
-from course_lib.activations import sigmoid  # noqa: E402
-from course_lib.lecture_aids import cost_experiments as ce  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
+from course_lib import HuberLoss, MSELoss, Softmax
+from course_lib.activations import sigmoid
+from course_lib.lecture_aids import cost_experiments as ce
 
 
 def test_gaussian_nll_is_scaled_squared_error_plus_a_constant() -> None:

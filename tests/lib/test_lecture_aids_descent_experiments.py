@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib import (  # noqa: E402
+from course_lib import (
     BCEWithLogitsLoss,
     Linear,
     ReLU,
@@ -19,13 +14,7 @@ from course_lib import (  # noqa: E402
     numerical_gradient,
     rel_error,
 )
-from course_lib.lecture_aids import descent_experiments as de  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
+from course_lib.lecture_aids import descent_experiments as de
 
 
 def _data(n: int = 64):

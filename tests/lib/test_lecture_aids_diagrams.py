@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from course_lib import Linear, ReLU, Sequential, Tanh  # noqa: E402
-from course_lib.lecture_aids import diagrams  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
+from course_lib import Linear, ReLU, Sequential, Tanh
+from course_lib.lecture_aids import diagrams
 
 
 def _mlp() -> Sequential:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib import numerical_gradient  # noqa: E402
-from course_lib.lecture_aids import gradient_checking as gc  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
+from course_lib import numerical_gradient
+from course_lib.lecture_aids import gradient_checking as gc
 
 
 def cubic(x: np.ndarray) -> float:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib import Linear, Sequential  # noqa: E402
-from course_lib.lecture_aids import linear_regions  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
+from course_lib import Linear, Sequential
+from course_lib.lecture_aids import linear_regions
 
 
 def test_activation_patterns_label_the_quadrants_of_two_units() -> None:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib import Identity, LeakyReLU, Linear, ReLU, Sequential, Tanh, data  # noqa: E402
-from course_lib.lecture_aids.part05_activations import (  # noqa: E402
+from course_lib import Identity, LeakyReLU, Linear, ReLU, Sequential, Tanh, data
+from course_lib.lecture_aids.part05_activations import (
     compare_hidden_activations,
     gradient_to_off_units,
     off_everywhere,
@@ -19,12 +14,6 @@ from course_lib.lecture_aids.part05_activations import (  # noqa: E402
     plot_off_fraction,
     train_tracking_off_units,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
 
 
 def net_with_a_dead_unit(act=ReLU) -> Sequential:

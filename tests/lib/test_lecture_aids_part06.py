@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib import Identity, Linear, ReLU, data  # noqa: E402
-from course_lib.lecture_aids.part06_architecture import (  # noqa: E402
+from course_lib import Identity, Linear, ReLU, data
+from course_lib.lecture_aids.part06_architecture import (
     depth_vs_width,
     first_layer,
     hidden_unit_mosaic,
@@ -26,12 +21,6 @@ from course_lib.lecture_aids.part06_architecture import (  # noqa: E402
     torch_default_init,
     train_one_hidden_layer,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
 
 
 def test_mlp_and_n_params() -> None:

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib.autograd import Value  # noqa: E402
-from course_lib.lecture_aids.part07_graphs import (  # noqa: E402
+from course_lib.autograd import Value
+from course_lib.lecture_aids.part07_graphs import (
     backward_without_reset,
     chain_product_costs,
     draw_chain_shapes,
     topological_order,
     value_max,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
 
 
 @pytest.mark.parametrize(

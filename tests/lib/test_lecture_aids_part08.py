@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib import Linear, ReLU, Softmax, Tanh  # noqa: E402
-from course_lib.alternatives import compare_training  # noqa: E402
-from course_lib.lecture_aids.part08_backprop import (  # noqa: E402
+from course_lib import Linear, ReLU, Softmax, Tanh
+from course_lib.alternatives import compare_training
+from course_lib.lecture_aids.part08_backprop import (
     GradientCost,
     plot_batch_jacobians,
     plot_gradient_costs,
     plot_training_comparison,
     time_forward_backward,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
 
 
 def test_plot_batch_jacobians_sparsity_and_vjp() -> None:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib import Identity, Linear, MSELoss, ReLU, Sigmoid, Tanh  # noqa: E402
-from course_lib.lecture_aids.part09_training import (  # noqa: E402
+from course_lib import Identity, Linear, MSELoss, ReLU, Sigmoid, Tanh
+from course_lib.lecture_aids.part09_training import (
     least_squares_problem,
     plot_paths,
     sgd_paths,
 )
-from course_lib.lecture_aids.training_diagnostics import (  # noqa: E402
+from course_lib.lecture_aids.training_diagnostics import (
     backward_gains,
     deep_mlp,
     deep_network_statistics,
@@ -27,12 +22,6 @@ from course_lib.lecture_aids.training_diagnostics import (  # noqa: E402
     rms,
     saturated_fraction,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
 
 
 # ------------------------------------------------------------------------------------------------

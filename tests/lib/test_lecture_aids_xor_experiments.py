@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib import BCEWithLogitsLoss, Linear, ReLU, Sequential, data  # noqa: E402
-from course_lib.lecture_aids import xor_experiments as xe  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
+from course_lib import BCEWithLogitsLoss, Linear, ReLU, Sequential, data
+from course_lib.lecture_aids import xor_experiments as xe
 
 
 def _xor():

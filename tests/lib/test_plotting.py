@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from course_lib import CrossEntropyLoss, Linear, ReLU, Sequential, data, fit  # noqa: E402
-from course_lib.plotting import (  # noqa: E402
+from course_lib import CrossEntropyLoss, Linear, ReLU, Sequential, data, fit
+from course_lib.plotting import (
     grid_points,
     plot_activation,
     plot_activations,
@@ -19,12 +14,6 @@ from course_lib.plotting import (  # noqa: E402
     plot_history,
     plot_loss_curves,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
 
 
 def test_decision_boundary_colours_the_plane_by_predicted_class() -> None:

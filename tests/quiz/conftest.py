@@ -31,3 +31,27 @@ def seed_questions() -> list[str]:
     """The 46 seed questions, one per line, as kept in the repo's fixture file."""
     text = (FIXTURE_DIR / "seed_questions.txt").read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line.strip()]
+
+
+def _play_round(q, miss) -> list[str]:
+    """Answer every question of ``q``'s round in order, wrongly where ``miss(i)`` is true.
+
+    Returns the ids of the questions answered wrongly, in order.
+    """
+    missed = []
+    for i in range(q.state["total"]):
+        assert q.state["index"] == i
+        if miss(i):
+            missed.append(q.current_question.id)
+            q.select((q.correct_choice + 1) % len(q.options))
+        else:
+            q.select(q.correct_choice)
+        q.check()
+        q.next()
+    return missed
+
+
+@pytest.fixture
+def play_round():
+    """A function answering a quiz's whole round, wrongly where ``miss(i)``: the missed ids."""
+    return _play_round

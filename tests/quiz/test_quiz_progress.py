@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from course_lib.quiz import MAX_BOX, ProgressStore, default_progress_path, progress, quiz
+from course_lib.quiz import MAX_BOX, TOPICS, ProgressStore, default_progress_path, progress, quiz
 from course_lib.quiz import store as store_module
 
 
@@ -166,17 +166,9 @@ def test_adaptive_order_puts_missed_and_unseen_first(bank, path: Path) -> None:
         assert order[-2:] == [once_right, mastered]
 
 
-def test_adaptive_quiz_after_a_restart_asks_the_missed_ones_first(path: Path) -> None:
+def test_adaptive_quiz_after_a_restart_asks_the_missed_ones_first(path: Path, play_round) -> None:
     first = quiz(topic="backpropagation", seed=1, progress_path=path)
-    missed = []
-    for i in range(first.state["total"]):
-        if i < 3:
-            missed.append(first.current_question.id)
-            first.select((first.correct_choice + 1) % 4)
-        else:
-            first.select(first.correct_choice)
-        first.check()
-        first.next()
+    missed = play_round(first, lambda i: i < 3)
     again = quiz(topic="backpropagation", adaptive=True, seed=2, progress_path=path)
     assert {x.id for x in again.questions[:3]} == set(missed)
     assert again.store is not first.store
@@ -189,16 +181,7 @@ def test_mastery_and_chart(bank, path: Path) -> None:
         s.record(modularity[0], True)
     s.record(modularity[1], False)
     stats = s.mastery(bank)
-    assert list(stats) == [
-        "feedforward networks",
-        "modularity",
-        "xor and feature learning",
-        "cost functions",
-        "nonlinearities",
-        "architecture",
-        "chain rule",
-        "backpropagation",
-    ]
+    assert list(stats) == list(TOPICS)  # in teaching order (test_quiz_topics pins TOPICS down)
     n = len(modularity)
     assert stats["modularity"]["mastery"] == pytest.approx(1 / n)
     assert stats["modularity"]["seen"] == pytest.approx(2 / n)

@@ -120,19 +120,10 @@ def test_check_needs_a_selection_and_next_needs_a_check(progress_file) -> None:
         q.select(1)
 
 
-def test_full_round_score_and_retry_missed(progress_file) -> None:
+def test_full_round_score_and_retry_missed(progress_file, play_round) -> None:
     q = quiz(topic="cost functions", seed=7, progress_path=progress_file)
     total = q.state["total"]
-    expected_missed = []
-    for i in range(total):
-        assert q.state["index"] == i
-        if i % 3 == 0:
-            expected_missed.append(q.current_question.id)
-            q.select((q.correct_choice + 2) % 4)
-        else:
-            q.select(q.correct_choice)
-        q.check()
-        q.next()
+    expected_missed = play_round(q, lambda i: i % 3 == 0)
     state = q.state
     assert state["finished"] and state["question_id"] is None
     assert state["score"] == total - len(expected_missed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import course_lib.jacobians as jac_mod
+import course_lib.jacobians.products as jac_mod
 from course_lib.activations import (
     ELU,
     GELU,

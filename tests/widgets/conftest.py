@@ -31,3 +31,16 @@ def _assert_png(data: bytes) -> None:
 def assert_png():
     """A function asserting that its argument is a non-trivial PNG file."""
     return _assert_png
+
+
+def _assert_blit_exact(explorer) -> None:
+    """The blitted frame now shown is, pixel for pixel, what a full redraw of the figure gives."""
+    blitted = explorer.png()
+    explorer.renderer.invalidate()
+    assert explorer.render() == blitted
+
+
+@pytest.fixture
+def assert_blit_exact():
+    """A function asserting that an explorer's blitted frame equals a full redraw."""
+    return _assert_blit_exact

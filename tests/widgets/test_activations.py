@@ -200,11 +200,9 @@ def test_identity_diverges_at_a_large_step(ex):
     assert "diverged" in ex.status.value
 
 
-def test_blitted_frame_equals_a_full_redraw(ex):
+def test_blitted_frame_equals_a_full_redraw(ex, assert_blit_exact):
     ex.set(activation="tanh", lr=0.1)
-    blitted = ex.png()
-    ex.renderer.invalidate()
-    assert ex.render() == blitted
+    assert_blit_exact(ex)
 
 
 def test_bad_input(ex):

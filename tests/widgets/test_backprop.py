@@ -24,6 +24,16 @@ def _live_again(ex):
     ex.live = True
 
 
+def _show_graph(ex, graph: str) -> tuple[int, list[tuple[int, int]]]:
+    """Select ``graph`` with rendering off (state only); its node count and ``(child, parent)``
+    edges as indices into the explorer's node order."""
+    ex.set(graph=graph)
+    ex.live = False
+    nodes, edges = trace(GRAPHS[graph]())
+    index = {v: i for i, v in enumerate(nodes)}
+    return len(nodes), [(index[child], index[parent]) for child, parent in edges]
+
+
 @pytest.mark.parametrize("graph", list(GRAPHS))
 def test_last_backward_step_gives_value_backward_gradients(ex, graph):
     ex.set(graph=graph)
@@ -40,37 +50,29 @@ def test_last_backward_step_gives_value_backward_gradients(ex, graph):
 
 @pytest.mark.parametrize("graph", list(GRAPHS))
 def test_forward_fills_values_in_topological_order(ex, graph):
-    ex.set(graph=graph)
-    nodes, edges = trace(GRAPHS[graph]())
-    index = {v: i for i, v in enumerate(nodes)}
-    n = len(nodes)
-    ex.live = False  # state only: no need to render every step here
+    n, edges = _show_graph(ex, graph)
     for step in range(1, n + 1):
         ex.set(step=step)
         s = ex.state
         assert s["has_value"].sum() == step and not s["has_grad"].any()
         assert s["phase"] == "forward" and s["current"] == step - 1
         for child, parent in edges:  # a node is computed only after its inputs
-            if s["has_value"][index[parent]]:
-                assert s["has_value"][index[child]]
+            if s["has_value"][parent]:
+                assert s["has_value"][child]
         assert np.isnan(s["values"][~s["has_value"]]).all()
 
 
 @pytest.mark.parametrize("graph", list(GRAPHS))
 def test_backward_fills_gradients_in_reverse_topological_order(ex, graph):
-    ex.set(graph=graph)
-    nodes, edges = trace(GRAPHS[graph]())
-    index = {v: i for i, v in enumerate(nodes)}
-    n = len(nodes)
-    ex.live = False
+    n, edges = _show_graph(ex, graph)
     for step in range(n + 1, 2 * n + 1):
         ex.set(step=step)
         s = ex.state
         assert s["has_value"].all() and s["has_grad"].sum() == step - n
         assert s["has_grad"][s["current"]]
         for child, parent in edges:  # a node's gradient is final only after all its users'
-            if s["has_grad"][index[child]]:
-                assert s["has_grad"][index[parent]]
+            if s["has_grad"][child]:
+                assert s["has_grad"][parent]
 
 
 def test_chain_rule_messages_of_the_cs231n_example(ex):

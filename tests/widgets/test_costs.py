@@ -127,11 +127,9 @@ def test_extreme_slider_values(ex, setting, assert_png):
     assert_png(ex.png())
 
 
-def test_blitted_frame_equals_a_full_redraw(ex):
+def test_blitted_frame_equals_a_full_redraw(ex, assert_blit_exact):
     ex.set(outlier_y=20.0, logit=1.0)
-    blitted = ex.png()
-    ex.renderer.invalidate()
-    assert ex.render() == blitted
+    assert_blit_exact(ex)
 
 
 def test_bad_input(ex):

@@ -116,12 +116,10 @@ def test_render_changes_with_the_parameters(ex):
     assert ex.png() != before
 
 
-def test_blitted_frame_equals_a_full_redraw(ex):
+def test_blitted_frame_equals_a_full_redraw(ex, assert_blit_exact):
     ex.set(preset="rotation")
     ex.set(b22=0.3)
-    blitted = ex.png()
-    ex.renderer.invalidate()
-    assert ex.render() == blitted
+    assert_blit_exact(ex)
 
 
 def test_bad_input_is_rejected_with_a_message(ex):

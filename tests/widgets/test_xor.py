@@ -175,11 +175,9 @@ def test_zero_network(ex):
     assert s["accuracy"] == 0.5
 
 
-def test_blitted_frame_equals_a_full_redraw(ex):
+def test_blitted_frame_equals_a_full_redraw(ex, assert_blit_exact):
     ex.set(W11=0.5, w2=-1.0)
-    blitted = ex.png()
-    ex.renderer.invalidate()
-    assert ex.render() == blitted
+    assert_blit_exact(ex)
 
 
 def test_bad_input(ex):
