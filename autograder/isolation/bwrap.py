@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from autograder.isolation import confinement
+from autograder.isolation.sandbox_root import SYSTEM_DIRS, WORKDIR
 
 #: The grader modules a runner imports (copied into the sandbox, read-only), relative to the
 #: ``autograder`` package: the isolation layer only, never the assignments or the pipeline.
@@ -27,9 +28,19 @@ RUNNER_MODULES = (
     "__init__.py",
     "isolation/__init__.py",
     "isolation/runner.py",
-    "isolation/remote.py",
+    "isolation/confined_runner.py",
+    "isolation/runner_handle.py",
+    "isolation/remote/__init__.py",
+    "isolation/remote/errors.py",
+    "isolation/remote/policy.py",
+    "isolation/remote/proxies.py",
+    "isolation/remote/decode.py",
+    "isolation/remote/handlers.py",
+    "isolation/remote/peer.py",
     "isolation/wire.py",
     "isolation/confinement.py",
+    "isolation/sandbox_root.py",
+    "isolation/syscalls.py",
     "isolation/cell_executor.py",
     "isolation/worker.py",
     "isolation/protocol.py",
@@ -73,7 +84,7 @@ def command(spec: confinement.SandboxSpec, staging: str, files_dir: str, fd: int
     code = stage_runner_code(staging)
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--as-pid-1"]
     args += ["--cap-drop", "ALL"]
-    for name in confinement.SYSTEM_DIRS:
+    for name in SYSTEM_DIRS:
         path = "/" + name
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
@@ -87,9 +98,9 @@ def command(spec: confinement.SandboxSpec, staging: str, files_dir: str, fd: int
     for path in (os.path.realpath(p) for p in spec.hide):
         if os.path.isdir(path) and any(path.startswith(b.rstrip("/") + "/") for b in bound):
             args += ["--tmpfs", path, "--remount-ro", path]
-    args += ["--ro-bind", code, RUNNER_CODE, "--bind", work, confinement.WORKDIR]
-    args += ["--chdir", confinement.WORKDIR, "--clearenv"]
-    environment = confinement.scrubbed_environment(confinement.WORKDIR, {"PYTHONPATH": RUNNER_CODE})
+    args += ["--ro-bind", code, RUNNER_CODE, "--bind", work, WORKDIR]
+    args += ["--chdir", WORKDIR, "--clearenv"]
+    environment = confinement.scrubbed_environment(WORKDIR, {"PYTHONPATH": RUNNER_CODE})
     for key, value in environment.items():
         args += ["--setenv", key, value]
     return [*args, "--", sys.executable, "-m", "autograder.isolation.runner", "--serve", str(fd)]

@@ -32,8 +32,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder.isolation import confinement, remote, runner, watchdog, wire
+from autograder.isolation import confinement, watchdog, wire
+from autograder.isolation.cell_results import (
+    cell_name,
+    clean_runner_result,
+    error_result,
+    judge_result,
+)
 from autograder.isolation.remote import CellTimeoutError, JudgePolicy, Peer, ProcessGone
+from autograder.isolation.runner_handle import SpawnRequest, SubmissionProcess, request_runner
 
 #: Seconds a runner gets after SIGINT before SIGKILL, and the grace for its own alarm.
 KILL_GRACE = 2.0
@@ -70,7 +77,7 @@ class JudgeContext:
 class _Deadline:
     """Per-cell deadline handling: interrupt the runner first, then kill it."""
 
-    process: runner.SubmissionProcess
+    process: SubmissionProcess
     peer: Peer
     seconds: float
     wall: float | None = None
@@ -135,7 +142,7 @@ def grade_job(
         write_files(files_dir, job.get("files", {}))
         if ctx.spec.mode == "root":
             os.chmod(staging, 0o755)
-        request = runner.SpawnRequest(
+        request = SpawnRequest(
             ctx.spec, staging, files_dir, root_dir, int(job.get("output_cap", 1_000_000))
         )
         session = _Session(ctx, job, request, emit)
@@ -160,11 +167,11 @@ class _Session:
         self,
         ctx: JudgeContext,
         job: dict[str, Any],
-        request: runner.SpawnRequest,
+        request: SpawnRequest,
         emit: Callable[[dict[str, Any]], None],
     ) -> None:
         self.ctx, self.job, self.request, self.emit = ctx, job, request, emit
-        self.process: runner.SubmissionProcess | None = None
+        self.process: SubmissionProcess | None = None
         self.watchdog: watchdog.Watchdog | None = None
         self.peak = watchdog.Usage()
         self.peer: Peer = None  # type: ignore[assignment]
@@ -190,7 +197,7 @@ class _Session:
             reason = f"not run: {self.outcome['reason']}"
             for cell in cells[stop + 1 :]:
                 if cell["where"] == "student":
-                    self.emit(_error_result(cell, "NotRunError", reason))
+                    self.emit(error_result(cell, "NotRunError", reason))
             self._restart(cells[:stop])
         start = time.monotonic()
         self._judge_cells(cells, stop)
@@ -241,7 +248,7 @@ class _Session:
         if self.peer is not None:
             self.round_trips += self.peer.requests
         try:
-            self.process = runner.request_runner(self.ctx.control, self.request)
+            self.process = request_runner(self.ctx.control, self.request)
         except confinement.SandboxError as exc:
             self.outcome = {"status": "sandbox_error", "reason": f"sandbox setup failed: {exc}"}
             return False
@@ -310,7 +317,7 @@ class _Session:
     # -- phase 1: the student's notebook ------------------------------------------------
     def _student_cell(self, cell: dict[str, Any]) -> dict[str, Any]:
         if self.peer.gone:
-            return _error_result(cell, "NotRunError", f"not run: {self.outcome['reason']}")
+            return error_result(cell, "NotRunError", f"not run: {self.outcome['reason']}")
         deadline = self._deadline(cell)
         timeout = deadline.seconds
         deadline.interrupted = True  # the runner's own alarm is the interrupt: then kill
@@ -322,20 +329,21 @@ class _Session:
         try:
             raw = self.peer.request("cell", request)
             cap = int(self.job.get("output_cap", 1_000_000))
-            return _clean_result(raw, cell, time.monotonic() - start, cap)
+            return clean_runner_result(raw, cell, time.monotonic() - start, cap)
         except CellTimeoutError:
             if deadline.wall is not None:
-                self._stop("killed", f"{_where(cell)}: {deadline.killed}: killed")
+                self._stop("killed", f"{cell_name(cell)}: {deadline.killed}: killed")
             else:
-                self._stop("killed", f"{_where(cell)} ignored its {timeout:g} s time limit: killed")
-            return _error_result(cell, "CellTimeoutError", f"cell timed out after {timeout:g} s")
+                why = f"{cell_name(cell)} ignored its {timeout:g} s time limit: killed"
+                self._stop("killed", why)
+            return error_result(cell, "CellTimeoutError", f"cell timed out after {timeout:g} s")
         except ProcessGone:
             self._stop(
-                "died", f"the notebook's process died in {_where(cell)}: {self._gone_reason()}"
+                "died", f"the notebook's process died in {cell_name(cell)}: {self._gone_reason()}"
             )
-            return _error_result(cell, "DeadKernelError", self.outcome["reason"])
+            return error_result(cell, "DeadKernelError", self.outcome["reason"])
         except Exception as exc:  # a malformed answer is the submission's failure
-            return _error_result(cell, "GraderError", f"malformed answer from the runner: {exc}")
+            return error_result(cell, "GraderError", f"malformed answer from the runner: {exc}")
 
     def _stop(self, status: str, reason: str) -> None:
         if self.outcome["status"] == "ok":
@@ -355,7 +363,7 @@ class _Session:
             if cell["where"] == "student":
                 continue
             if (stop is not None and pos > stop) or self.peer.gone:
-                self.emit(_error_result(cell, "NotRunError", f"not run: {self.outcome['reason']}"))
+                self.emit(error_result(cell, "NotRunError", f"not run: {self.outcome['reason']}"))
                 continue
             self._bind(cell, ns, owned, from_student)
             deadline = self._deadline(cell)
@@ -366,15 +374,15 @@ class _Session:
             request = CellRequest(cell["index"], cell["source"], timeout + 3 * KILL_GRACE)
             result = kernel.run(request)
             if deadline.killed:
-                self._stop("killed", f"{_where(cell)}: the submission's code {deadline.killed}")
+                self._stop("killed", f"{cell_name(cell)}: the submission's code {deadline.killed}")
             elif self.peer.gone and self.outcome["status"] == "ok":
                 why = self._gone_reason()
-                self._stop("died", f"the notebook's process died in {_where(cell)}: {why}")
+                self._stop("died", f"the notebook's process died in {cell_name(cell)}: {why}")
             self._release()
             for name, value in ns.items():
                 if name not in from_student or from_student[name] is not value:
                     owned.add(name)
-            self.emit(_judge_result(result, cell))
+            self.emit(judge_result(result, cell))
 
     def _bind(
         self, cell: dict[str, Any], ns: dict[str, Any], owned: set[str], got: dict[str, Any]
@@ -424,124 +432,3 @@ def names_used(source: str) -> set[str]:
             if node.value.isidentifier() and len(node.value) < 80:
                 names.add(node.value)
     return names
-
-
-def _where(cell: dict[str, Any]) -> str:
-    label = str(cell.get("label") or f"#{cell['index']}")
-    return f"cell {label}" if label.startswith("#") else f"cell '{label}'"
-
-
-def _error_result(cell: dict[str, Any], ename: str, evalue: str) -> dict[str, Any]:
-    return {
-        "index": cell["index"],
-        "outputs": [
-            {
-                "output_type": "error",
-                "ename": ename,
-                "evalue": evalue,
-                "traceback": [f"{ename}: {evalue}"],
-            }
-        ],
-        "status": "error",
-        "ename": ename,
-        "evalue": evalue,
-        "duration": 0.0,
-        "dropped": 0,
-        "where": cell["where"],
-    }
-
-
-_OUTPUT_KEYS = {
-    "stream": ("name", "text"),
-    "error": ("ename", "evalue", "traceback"),
-    "execute_result": ("data", "metadata", "execution_count"),
-    "display_data": ("data", "metadata"),
-}
-
-
-def _clean_output(output: Any, cap: list[int]) -> dict[str, Any] | None:
-    """One output of the runner, keeping only the fields nbformat knows; ``cap[0]`` is the
-    room left for this cell's text, shared by all its outputs."""
-    if not isinstance(output, dict) or output.get("output_type") not in _OUTPUT_KEYS:
-        return None
-    kind = output["output_type"]
-    clean: dict[str, Any] = {"output_type": kind}
-    for key in _OUTPUT_KEYS[kind]:
-        value = output.get(key)
-        if key == "name":
-            clean[key] = "stderr" if value == "stderr" else "stdout"
-        elif key == "ename":
-            clean[key] = str(value)[:200] if value is not None else ""
-        elif key in ("text", "evalue"):
-            clean[key] = _take(str(value) if value is not None else "", cap)
-        elif key == "traceback":
-            lines = value if isinstance(value, list) else []
-            clean[key] = [_take(str(line)[:2000], cap) for line in lines[:200]]
-        elif key == "data":
-            data = value if isinstance(value, dict) else {}
-            clean[key] = {str(m)[:100]: _take(str(v), cap) for m, v in list(data.items())[:8]}
-        elif key == "metadata":
-            clean[key] = {}
-        elif key == "execution_count":
-            clean[key] = value if type(value) is int else None
-    return clean
-
-
-def _take(text: str, cap: list[int]) -> str:
-    kept = text[: max(cap[0], 0)]
-    cap[0] -= len(kept)
-    return kept
-
-
-def _clean_result(
-    raw: Any, cell: dict[str, Any], duration: float, output_cap: int
-) -> dict[str, Any]:
-    """A runner's cell result reduced to plain fields, ``output_cap`` characters in all (the
-    runner is untrusted: its own cap could have been switched off)."""
-    raw = raw if isinstance(raw, dict) else {}
-    cap = [output_cap]
-    outputs = raw.get("outputs") if isinstance(raw.get("outputs"), list) else []
-    cleaned = [o for o in (_clean_output(x, cap) for x in outputs[:500]) if o is not None]
-    dropped = raw.get("dropped")
-    dropped = dropped if type(dropped) is int and dropped >= 0 else 0
-    if cap[0] <= 0 or dropped:
-        note = f"\n... output truncated: over {output_cap:,} characters ...\n"
-        cleaned.append({"output_type": "stream", "name": "stdout", "text": note})
-    return {
-        "index": cell["index"],
-        "outputs": cleaned,
-        "status": "error" if raw.get("status") != "ok" else "ok",
-        "ename": str(raw.get("ename"))[:200] if raw.get("ename") else None,
-        "evalue": str(raw.get("evalue"))[:2000] if raw.get("evalue") else None,
-        "duration": duration,
-        "dropped": dropped or (1 if cap[0] <= 0 else 0),
-        "where": cell["where"],
-    }
-
-
-def _judge_result(result: dict[str, Any], cell: dict[str, Any]) -> dict[str, Any]:
-    """The judge's own outputs of a cell; errors keep their message, never a traceback.
-
-    In a cell with hidden tests, the message of an exception raised by the student's code is
-    dropped: the student chose it, and could have put the hidden test's inputs in it.
-    """
-    hidden = "BEGIN HIDDEN TESTS" in cell["source"]
-    outputs = []
-    for output in result["outputs"]:
-        if output.get("output_type") == "error":
-            ename, evalue = output.get("ename"), str(output.get("evalue") or "")
-            if hidden and remote.FROM_OTHER_SIDE in evalue:
-                evalue = f"{ename} raised by your code (a hidden test: its message is not shown)"
-                result = {**result, "evalue": evalue}
-            output = {**output, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
-        outputs.append(output)
-    return {
-        "index": cell["index"],
-        "outputs": outputs,
-        "status": result["status"],
-        "ename": result["ename"],
-        "evalue": result["evalue"],
-        "duration": result["duration"],
-        "dropped": result.get("dropped", 0),
-        "where": cell["where"],
-    }

@@ -517,11 +517,11 @@ def relu(x):
 #: Rewrite the runner's own request handlers (obfuscated names) so every answer is "right".
 PATCH_RUNNER = """\
 import sys
-_m = sys.modules["auto" + "grader.isolation." + "re" + "mote"]
-_h = getattr(_m, "_HAN" + "DLERS")
+_m = "auto" + "grader.isolation." + "re" + "mote"
+_h = getattr(sys.modules[_m + ".hand" + "lers"], "_HAN" + "DLERS")
 for _k in list(_h):
     _h[_k] = lambda peer, *a: True
-setattr(getattr(_m, "Pe" + "er"), "serve", lambda self, h, b: None)
+setattr(getattr(sys.modules[_m + ".pe" + "er"], "Pe" + "er"), "serve", lambda self, h, b: None)
 
 def relu(x):
     return x
@@ -658,7 +658,7 @@ print("hits:", sorted(set(_hits)))
 
 _FIND_PEER = """\
 import gc as _gc, sys as _sys
-_RM = _sys.modules["autograder.isolation.remote"]
+_RM = _sys.modules["autograder.isolation.remote.peer"]
 def _peer():
     return next(o for o in _gc.get_objects() if type(o) is _RM.Peer)
 """
