@@ -9,8 +9,8 @@ own API (:class:`nbgrader.api.Gradebook`):
   assignment's due date);
 - every grade cell's **auto** score, as nbgrader's ``SaveAutoGrades`` does: the manual score,
   extra credit and comments an instructor typed in formgrader are never written here, so they
-  survive any re-grade; a cell that was graded by hand, or that has no auto score, is marked
-  as needing review.
+  survive any re-grade; a cell with no auto score needs review until graded by hand, and a
+  cell graded by hand needs it again only if its auto score changed.
 
 Each student is one transaction: a run killed at any point leaves the gradebook consistent, and
 the next run, which re-records every unchanged submission from the results store, completes it.
@@ -108,17 +108,24 @@ class GradebookRecorder:
 
 
 def _set_auto_scores(submission: Any, record: dict[str, Any]) -> None:
-    """nbgrader's ``SaveAutoGrades`` rule, from the record's cell scores.
+    """Auto scores from the record, with nbgrader's review rule made kinder to re-grades.
 
     A cell missing from the record scores 0 (it never ran); a cell that needs manual grading
-    has no auto score; a cell already graded by hand stays flagged for review.
+    has no auto score and needs review until graded by hand. As in nbgrader's
+    ``SaveAutoGrades``, a cell graded by hand is flagged for review when its auto score
+    changes; unlike it, a re-grade that leaves the auto score as it was leaves the
+    instructor's review as it was.
     """
     scores = {cell["grade_id"]: cell for cell in record.get("cells", [])}
     for notebook in submission.notebooks:
         for grade in notebook.grades:
             cell = scores.get(grade.name)
-            grade.auto_score = 0.0 if cell is None else cell["points"]
-            grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+            auto = 0.0 if cell is None else cell["points"]
+            if grade.manual_score is None:
+                grade.needs_manual_grade = auto is None
+            elif auto != grade.auto_score:
+                grade.needs_manual_grade = True
+            grade.auto_score = auto
         for comment in notebook.comments:
             cell = scores.get(comment.name)
             unanswered = cell is not None and cell.get("outcome") == "unanswered"

@@ -6,6 +6,7 @@ directory in a temporary folder, the notebook copied there) and stops it, by its
 download is not needed), waits for the kernel, runs all cells and waits for the five explorers.
 Every request that is not to 127.0.0.1 is aborted. Console errors and page errors are collected
 in ``page.console_errors``. Screenshots go to ``tests/artifacts/browser/``.
+``lab_in`` starts the same server on another folder (a course with its own nbgrader config).
 
 The tests skip, saying why, when Chromium or Playwright is missing (``.ci/run`` installs both).
 Keep these fixtures here: importing them from a test module would start a second Playwright.
@@ -368,3 +369,81 @@ def offline_page(browser):
         yield pg
     finally:
         context.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# JupyterLab on a course folder (test_formgrader_browser.py): formgrader reads its nbgrader config
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def lab_in(sync_playwright_api, tmp_path_factory):
+    """A function that starts ``jupyter lab`` on 127.0.0.1 in a folder and returns its :class:`Lab`.
+
+    ``lab_in(root, server_config)`` serves ``root`` from ``root`` itself, so nbgrader's server
+    extensions read the ``nbgrader_config.py`` there. As in ``lab``: a free port, a random token
+    and every Jupyter directory temporary; ``server_config`` becomes that config directory's
+    ``jupyter_server_config.json`` (e.g. the server extensions to enable), and ``PATH`` starts
+    with this Python's ``bin`` (nbgrader runs ``alembic``). Each server is stopped, by its PID,
+    at the end of the module.
+    """
+    started: list[subprocess.Popen] = []
+
+    def start(root: Path, server_config: dict | None = None) -> Lab:
+        base = tmp_path_factory.mktemp("jupyterlab-in")
+        config = base / "config"
+        config.mkdir()
+        (config / "jupyter_server_config.json").write_text(json.dumps(server_config or {}))
+        notification = base / "settings" / "@jupyterlab" / "apputils-extension"
+        notification.mkdir(parents=True)
+        (notification / "notification.jupyterlab-settings").write_text(
+            json.dumps({"fetchNews": "false", "checkForUpdates": False})
+        )
+        env = dict(os.environ)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(config),
+            JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
+            JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+            IPYTHONDIR=str(base / "ipython"),
+            PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+            PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+            MPLBACKEND="Agg",
+        )
+        port, token = _free_port(), secrets.token_hex(16)
+        log = base / "server.log"
+        cmd = [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+            "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
+            "--LabApp.extension_manager=readonly",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]  # fmt: skip
+        with log.open("wb") as out:
+            process = subprocess.Popen(cmd, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT)
+        started.append(process)
+        url = f"http://127.0.0.1:{port}"
+        server = Lab(url, token, Path(root), log, process)
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"jupyter lab exited with {process.returncode}:\n{server.log_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5) as r:
+                    if r.status == 200:
+                        return server
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"jupyter lab did not answer within 90 s:\n{server.log_text()}")
+            time.sleep(0.5)
+
+    try:
+        yield start
+    finally:
+        for process in started:  # only the servers started here, by their PIDs
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
