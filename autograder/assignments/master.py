@@ -341,6 +341,35 @@ def release_warnings(root: Path, name: str, release: dict[str, Any]) -> list[str
     ]
 
 
+def _cached_master(
+    root: Path, source: Path, digest: str, workspace: Workspace
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """(master, release, solution names) of a source notebook, from the workspace's cache
+    when the digest matches, else computed with nbgrader and cached."""
+    name = source.stem
+    cache = workspace.assignment_dir(name) / "master.json"
+    if cache.is_file():
+        try:
+            cached = json.loads(cache.read_text(encoding="utf-8"))
+            if cached.get("digest") == digest:
+                return cached["master"], cached["release"], cached["solution_names"]
+        except (OSError, ValueError, KeyError):
+            pass
+    master, release = compute_master(source, name, load_nbgrader_config(root))
+    raw = json.loads(source.read_text(encoding="utf-8"))
+    solution_names = defined_names(
+        [
+            c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+            for c in raw.get("cells", [])
+            if _nbgrader_meta(c).get("solution") and c.get("cell_type") == "code"
+        ]
+    )
+    payload = {"digest": digest, "master": master, "release": release}
+    atomic_write(cache, json.dumps({**payload, "solution_names": solution_names}))
+    atomic_write(workspace.assignment_dir(name) / f"{name}.ipynb", json.dumps(master, indent=1))
+    return master, release, solution_names
+
+
 def load_assignment(root: Path | str, name: str, workspace: Workspace) -> Assignment:
     """Prepare an assignment for grading (cached in the workspace).
 
@@ -371,37 +400,8 @@ def load_assignment(root: Path | str, name: str, workspace: Workspace) -> Assign
         raise AssignmentError(
             f"unknown assignment {name!r}: expected {source} (available: {available})"
         )
-    config_path = root / "nbgrader_config.py"
-    digest = _digest(folder, config_path)
-    cache = workspace.assignment_dir(name) / "master.json"
-    master = release = None
-    solution_names: list[str] | None = None
-    if cache.is_file():
-        try:
-            cached = json.loads(cache.read_text(encoding="utf-8"))
-            if cached.get("digest") == digest:
-                master, release = cached["master"], cached["release"]
-                solution_names = cached["solution_names"]
-        except (OSError, ValueError, KeyError):
-            master = None
-    if master is None or release is None or solution_names is None:
-        master, release = compute_master(source, name, load_nbgrader_config(root))
-        raw = json.loads(source.read_text(encoding="utf-8"))
-        solution_names = defined_names(
-            [
-                c["source"] if isinstance(c["source"], str) else "".join(c["source"])
-                for c in raw.get("cells", [])
-                if _nbgrader_meta(c).get("solution") and c.get("cell_type") == "code"
-            ]
-        )
-        payload = {
-            "digest": digest,
-            "master": master,
-            "release": release,
-            "solution_names": solution_names,
-        }
-        atomic_write(cache, json.dumps(payload))
-        atomic_write(workspace.assignment_dir(name) / f"{name}.ipynb", json.dumps(master, indent=1))
+    digest = _digest(folder, root / "nbgrader_config.py")
+    master, release, solution_names = _cached_master(root, source, digest, workspace)
     files = {
         str(p.relative_to(folder)): p.read_bytes()
         for p in sorted(folder.rglob("*"))

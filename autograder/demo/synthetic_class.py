@@ -183,83 +183,84 @@ def make_class(
 def _personas(
     assignment: Assignment, source_nb: dict[str, Any], due: datetime
 ) -> list[SyntheticStudent]:
-    """Build the personas (see :func:`make_class`).
-
-    Returns
-    -------
-    list of SyntheticStudent
-    """
-    release = assignment.release
+    """Build the personas (see :func:`make_class`): honest work, then faults and attacks."""
     solved = solution_code(source_nb)
-    solution_ids = list(solved)
-    tests = [c.grade_id for c in assignment.cells if c.is_test]
     on_time = due - timedelta(days=1)
-    students = []
+    return _honest(assignment, solved, due, on_time) + _faulty(assignment, solved, on_time)
 
-    def add(student: str, description: str, nb: Any, **kw: Any) -> None:
-        students.append(
-            SyntheticStudent(student, description, nb, timestamp=kw.get("timestamp", on_time))
-        )
 
-    add("ada", "full marks", fill_release(release, solved))
+def _honest(
+    assignment: Assignment, solved: dict[str, str], due: datetime, on_time: datetime
+) -> list[SyntheticStudent]:
+    """Full marks (tidy, with scratch cells, late), the typical bugs, a blank notebook."""
+    release, solution_ids = assignment.release, list(solved)
     alan = fill_release(release, solved)
     insert_after(alan, solution_ids[0], "# scratch work\nprint('trying things out')\n_tmp = 1 + 1")
-    add("alan", "full marks, with scratch cells", alan)
-
     grace = dict(solved)
     if _mutate_first(grace, "+=", "=") is None:
         grace[solution_ids[0]] = ""
-    add("grace", "bug: gradients assigned, not accumulated", fill_release(release, grace))
-
     linus = dict(solved)
     if _mutate_first(linus, "axis=0", "axis=1") is None and _mutate_first(linus, ".T", "") is None:
         linus[solution_ids[-1]] = ""
-    add("linus", "bug: sum over the wrong axis", fill_release(release, linus))
-
     margaret = {k: v for k, v in solved.items() if k != solution_ids[-1]}
-    add("margaret", "bug: last exercise unfinished", fill_release(release, margaret))
+    late = due + timedelta(hours=2)
+    return [
+        SyntheticStudent("ada", "full marks", fill_release(release, solved), timestamp=on_time),
+        SyntheticStudent("alan", "full marks, with scratch cells", alan, timestamp=on_time),
+        SyntheticStudent(
+            "grace", "bug: gradients assigned, not accumulated", fill_release(release, grace),
+            timestamp=on_time,
+        ),
+        SyntheticStudent(
+            "linus", "bug: sum over the wrong axis", fill_release(release, linus),
+            timestamp=on_time,
+        ),
+        SyntheticStudent(
+            "margaret", "bug: last exercise unfinished", fill_release(release, margaret),
+            timestamp=on_time,
+        ),
+        SyntheticStudent(
+            "bob", "blank (the release, untouched)", copy.deepcopy(release), timestamp=on_time
+        ),
+        SyntheticStudent(
+            "lucy", "full marks, two hours late", fill_release(release, solved), timestamp=late
+        ),
+    ]  # fmt: skip
 
-    add("bob", "blank (the release, untouched)", copy.deepcopy(release))
-    add(
-        "lucy",
-        "full marks, two hours late",
-        fill_release(release, solved),
-        timestamp=due + timedelta(hours=2),
-    )
+
+def _faulty(
+    assignment: Assignment, solved: dict[str, str], on_time: datetime
+) -> list[SyntheticStudent]:
+    """An infinite loop, a segfault, a memory hog, a tamper attempt, a truncated upload."""
+    release, solution_ids = assignment.release, list(solved)
+    tests = [c.grade_id for c in assignment.cells if c.is_test]
     larry = dict(solved)
     larry[solution_ids[-1]] = (
         "while True:  # an accidental infinite loop\n    pass\n" + larry[solution_ids[-1]]
     )
-    add("larry", "infinite loop", fill_release(release, larry))
-
     carl = fill_release(release, solved)
-    crash_after = tests[min(2, len(tests) - 1)]
-    insert_after(carl, crash_after, "import ctypes\nctypes.string_at(0)  # segfault")
-    add("carl", "crash (segfault) half-way", carl)
-
+    insert_after(
+        carl, tests[min(2, len(tests) - 1)], "import ctypes\nctypes.string_at(0)  # segfault"
+    )
     hannah = dict(solved)
     hannah[solution_ids[-1]] = (
         "import numpy as np\n_cache = np.ones((200_000, 100_000))  # 160 GB\n"
         + hannah[solution_ids[-1]]
     )
-    add("hannah", "memory hog", fill_release(release, hannah))
-
     tom = copy.deepcopy(release)
     solutions_dir = str(assignment.source_path.parent.parent)
     insert_after(tom, solution_ids[0], TAMPER_CELL.format(solutions=solutions_dir))
-    add("tom", "tamper attempt (on a blank notebook)", tom)
-
     broken = json.dumps(fill_release(release, solved), indent=1).encode()
-    students.append(
+    return [
+        SyntheticStudent("larry", "infinite loop", fill_release(release, larry), timestamp=on_time),
+        SyntheticStudent("carl", "crash (segfault) half-way", carl, timestamp=on_time),
+        SyntheticStudent("hannah", "memory hog", fill_release(release, hannah), timestamp=on_time),
+        SyntheticStudent("tom", "tamper attempt (on a blank notebook)", tom, timestamp=on_time),
         SyntheticStudent(
-            "bea",
-            "broken upload (truncated JSON)",
-            None,
-            raw=broken[: len(broken) // 2],
+            "bea", "broken upload (truncated JSON)", None, raw=broken[: len(broken) // 2],
             timestamp=on_time,
-        )
-    )
-    return students
+        ),
+    ]  # fmt: skip
 
 
 def write_class(students: list[SyntheticStudent], exercise: str, folder: Path) -> Path:
