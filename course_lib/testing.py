@@ -37,9 +37,10 @@ submission's process gets ``course_lib.testing`` as stubs of the functions defin
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -49,9 +50,12 @@ from ._trusted import (
     _abs,
     _argmax,
     _array_equal,
+    _catch_warnings,
     _count_nonzero,
     _default_rng,
+    _describe_error,
     _dtype,
+    _errstate,
     _fail,
     _float,
     _float64,
@@ -63,20 +67,44 @@ from ._trusted import (
     _isfinite_scalar,
     _isinstance,
     _isnan,
+    _len,
+    _list,
+    _Mapping,
     _maximum,
     _named_parameters,
     _ndarray,
     _np_array,
     _preview,
     _repr,
+    _Sequence,
+    _simplefilter,
     _str,
     _tuple,
     _type,
     _type_name,
     _unravel_index,
+    _walk_tb,
+    _warning_note,
     _where,
     _zeros_like,
 )
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _quiet(func: _F) -> _F:
+    """Run a helper with numpy's floating-point warnings off: comparing a student's ``inf``
+    with the expected value must not print a warning (nbgrader scores a cell that writes to
+    stderr 0). Student code called inside runs under :class:`calling`, which turns them back on
+    and records them."""
+
+    @functools.wraps(func)
+    def quiet(*args: Any, **kwargs: Any) -> Any:
+        with _errstate(all="ignore"):
+            return func(*args, **kwargs)
+
+    return quiet  # type: ignore[return-value]
+
 
 #: The helpers of :mod:`course_lib.hidden_checks`, importable from this module too.
 HIDDEN_CHECKS = (
@@ -87,7 +115,14 @@ HIDDEN_CHECKS = (
     "assert_kink_convention",
     "check_elementwise",
     "assert_local_backward",
+    "assert_backward",
+    "accumulating_ops",
     "paired_graphs",
+    "chain_graph",
+    "shared_graph",
+    "assert_train_matches",
+    "assert_gradient_check",
+    "assert_settings_reach",
     "assert_own_implementation",
     "randomize_parameters",
     "set_parameter",
@@ -97,6 +132,9 @@ HIDDEN_CHECKS = (
 
 __all__ = [
     "REL_FLOOR",
+    "calling",
+    "as_mapping",
+    "as_numbers",
     "assert_array",
     "assert_shape",
     "assert_close",
@@ -112,6 +150,182 @@ __all__ = [
     "assert_number_format",
     *HIDDEN_CHECKS,
 ]
+
+
+class calling:  # noqa: N801 - a context manager, named like np.errstate
+    """Context manager around a call into the student's code, with the checks of its result.
+
+    Every test cell runs the student's functions and methods inside one of these::
+
+        with calling("Linear(3, 2).backward(grad_output)", x=x, grad_output=g):
+            dx = layer.backward(g)
+            assert_close(dx, expected, name="dL/dx")
+
+    - **Warnings are recorded, never printed.** A correct result earns its points even if numpy
+      warned on the way (an ``exp`` that overflowed in the branch ``np.where`` does not take):
+      nbgrader would score a test cell that writes to stderr 0. When a check inside the block
+      fails, the warnings are added to its message as a clue.
+    - **numpy's error state** is its default (warn on division by zero, overflow and invalid
+      values, ignore underflow) whatever the notebook set with ``np.seterr``.
+    - **An exception raised by the student's code** (numpy's broadcasting errors...) becomes an
+      ``AssertionError`` that names the call, the error, the line of the notebook, the shapes
+      of the inputs, the test's hint and what numpy's message usually means.
+    - **The arrays passed as keywords** must be unchanged at the end of the block.
+
+    Parameters
+    ----------
+    what : str
+        The call as the student would write it, e.g. ``"softmax(z)"``.
+    hint : str, optional
+        The idea behind the typical mistake here, added when the student's code raises.
+    **inputs : object
+        The inputs handed to the student's code, by name; arrays among them are guarded.
+
+    Attributes
+    ----------
+    warnings : list
+        The ``warnings.WarningMessage`` records of the block (after it ended).
+    """
+
+    def __init__(self, what: str, *, hint: str | None = None, **inputs: object) -> None:
+        self.what = _str(what)
+        self.hint = hint
+        self.inputs = inputs
+        self.warnings: list[Any] = []
+
+    def __enter__(self) -> calling:
+        self._before = [
+            (k, _np_array(v, copy=True), v)
+            for k, v in self.inputs.items()
+            if _isinstance(v, _ndarray)
+        ]
+        self._catcher = _catch_warnings(record=True)
+        self.warnings = self._catcher.__enter__()
+        _simplefilter("always")
+        self._state = _errstate(divide="warn", over="warn", invalid="warn", under="ignore")
+        self._state.__enter__()
+        return self
+
+    def __exit__(self, etype: Any, exc: BaseException | None, tb: Any) -> bool:
+        self._state.__exit__(None, None, None)
+        self._catcher.__exit__(None, None, None)
+        note = _warning_note(self.what, self.warnings)
+        if exc is None:
+            try:
+                _check_unchanged(self._before, None)
+            except AssertionError as failure:
+                _raise_with_note(failure, note)
+            return False
+        if not _isinstance(exc, Exception):
+            return False  # an interrupt or a timeout: not the student's mistake to explain
+        if _isinstance(exc, AssertionError) and not _raised_by_student(exc):
+            _raise_with_note(exc, note)
+            return False
+        message = _describe_error(self.what, exc, self.inputs, self.hint)
+        raise AssertionError(message + (f"\n{note}" if note else "")) from None
+
+
+def _raised_by_student(exc: BaseException) -> bool:
+    """Whether an exception came from the notebook's code (its own ``assert``, say)."""
+    if _getattr(_type(exc), "remote_type", None) is not None:  # the judge: another process
+        return True
+    last = None
+    for frame, _ in _walk_tb(exc.__traceback__):
+        last = frame
+    return last is not None and last.f_globals.get("__name__") == "__main__"
+
+
+def _raise_with_note(failure: AssertionError, note: str | None) -> None:
+    """Re-raise a failed check with the warnings note appended (once)."""
+    message = _str(failure)
+    if note is None or note in message:
+        raise failure
+    raise AssertionError(f"{message}\n{note}") from None
+
+
+def as_mapping(
+    actual: object,
+    *,
+    name: str,
+    keys: Sequence[object] | None = None,
+    hint: str | None = None,
+) -> dict[Any, Any]:
+    """Check that ``actual`` behaves as a mapping and return a plain dict of its items.
+
+    Any mapping is accepted (``dict``, ``OrderedDict``, any ``collections.abc.Mapping``, or an
+    object with ``keys()`` and item access): what matters is what it maps, not its type.
+
+    Parameters
+    ----------
+    actual : object
+        The student's result.
+    name : str
+        How to call it in messages, e.g. ``"gradient_check(...)"``.
+    keys : sequence, optional
+        When given, the keys it must have (in any order), no more, no fewer.
+    hint : str, optional
+        Added to failure messages.
+    """
+    getter = None if _isinstance(actual, _Mapping) else _getattr(actual, "keys", None)
+    if not _isinstance(actual, _Mapping) and (getter is None or not callable(getter)):
+        extra = " (did you forget a `return` statement?)" if actual is None else ""
+        _fail(f"{name} must be a mapping such as a dict, got {_type_name(actual)}{extra}", hint)
+    found = {k: actual[k] for k in _list(actual.keys())}
+    if keys is not None:
+        want = _list(keys)
+        missing = [k for k in want if k not in found]
+        extra_keys = [k for k in found if k not in want]
+        if missing or extra_keys:
+            parts = []
+            if missing:
+                parts.append(f"missing {missing}")
+            if extra_keys:
+                parts.append(f"unexpected {extra_keys}")
+            _fail(f"{name} must have the keys {want}: {', '.join(parts)}", hint)
+    return found
+
+
+def as_numbers(
+    actual: object, *, name: str, length: int | None = None, hint: str | None = None
+) -> np.ndarray:
+    """Check that ``actual`` is a sequence of real numbers and return them as a float64 array.
+
+    A list, a tuple, a 1-D array or any other sequence is accepted (not a string); each item
+    must be a number (see :func:`as_number`).
+
+    Parameters
+    ----------
+    actual : object
+        The student's result.
+    name : str
+        How to call it in messages, e.g. ``"the history returned by train"``.
+    length : int, optional
+        When given, the number of items it must have.
+    hint : str, optional
+        Added to failure messages.
+
+    Returns
+    -------
+    np.ndarray
+        Shape ``(length,)``, float64.
+    """
+    if _isinstance(actual, _ndarray):
+        if actual.ndim != 1:
+            _fail(
+                f"{name} must be a sequence of numbers, got an array of shape {actual.shape}", hint
+            )
+        items = [actual[i] for i in range(actual.shape[0])]
+    elif _isinstance(actual, _Sequence) and not _isinstance(actual, (str, bytes)):
+        items = _list(actual)
+    else:
+        extra = " (did you forget a `return` statement?)" if actual is None else ""
+        _fail(
+            f"{name} must be a sequence of numbers (a list), got {_type_name(actual)}{extra}", hint
+        )
+    if length is not None and _len(items) != length:
+        _fail(f"{name} has {_len(items)} entries, expected {length}", hint)
+    values = [as_number(v, name=f"{name}[{i}]", hint=hint) for i, v in enumerate(items)]
+    return _np_array(values, dtype=_float64).reshape(-1)
 
 
 def assert_array(actual: object, *, name: str = "output", hint: str | None = None) -> np.ndarray:
@@ -177,6 +391,7 @@ def _check_dtype(actual: np.ndarray, dtype: Any, name: str, hint: str | None) ->
         _fail(f"{name} has dtype {actual.dtype}, expected {want}{extra}", hint)
 
 
+@_quiet
 def max_rel_error(actual: np.ndarray, expected: np.ndarray) -> float:
     """The largest elementwise ``|a - e| / max(1e-8, |a| + |e|)`` (0.0 for empty arrays).
 
@@ -193,6 +408,7 @@ def max_rel_error(actual: np.ndarray, expected: np.ndarray) -> float:
     return _float(rel.max())
 
 
+@_quiet
 def assert_close(
     actual: object,
     expected: object,
@@ -276,10 +492,6 @@ def assert_close(
         f"  worst at index {_fmt_index(idx)}: expected {_fmt_value(e[idx])}, "
         f"got {_fmt_value(a[idx])} (relative error {rel_at:.2e})",
     ]
-    pe, pa = _preview(e), _preview(a)
-    if pe is not None and pa is not None:
-        lines.append(f"  expected: {pe}")
-        lines.append(f"  got:      {pa}")
     both = (a != 0) & (e != 0) & finite_e
     if _int(_count_nonzero(both)) >= 2 and _int(_count_nonzero((a == 0) != (e == 0))) == 0:
         ratio = e[both] / a[both]
@@ -288,6 +500,10 @@ def assert_close(
                 f"  note: every element is off by the same factor, expected / got = "
                 f"{_fmt_value(ratio[0])} (a missing or extra scale, such as 1/N?)"
             )
+    pe, pa = _preview(e), _preview(a)
+    if pe is not None and pa is not None:
+        lines.append(f"  expected: {pe}")
+        lines.append(f"  got:      {pa}")
     _fail("\n".join(lines), hint)
 
 
@@ -314,6 +530,7 @@ def as_number(actual: object, *, name: str = "value", hint: str | None = None) -
     return value
 
 
+@_quiet
 def assert_scalar_close(
     actual: object,
     expected: float,
@@ -364,6 +581,8 @@ def assert_scalar_close(
 def assert_not_mutated(hint: str | None = None, **arrays: np.ndarray) -> Iterator[None]:
     """Context manager: fail if code inside the block changes any of the given arrays.
 
+    :class:`calling` does this too, and more; this one only guards the arrays.
+
     Parameters
     ----------
     hint : str, optional
@@ -376,11 +595,16 @@ def assert_not_mutated(hint: str | None = None, **arrays: np.ndarray) -> Iterato
     >>> with assert_not_mutated(x=x):
     ...     y = layer.forward(x)
     """
-    before = {k: (_np_array(v, copy=True), v) for k, v in arrays.items()}
+    before = [
+        (k, _np_array(v, copy=True), v) for k, v in arrays.items() if _isinstance(v, _ndarray)
+    ]
     yield
-    for key, (old, arr) in before.items():
-        if not _isinstance(arr, _ndarray):
-            continue
+    _check_unchanged(before, hint)
+
+
+def _check_unchanged(before: list[tuple[str, np.ndarray, np.ndarray]], hint: str | None) -> None:
+    """Fail if an array changed since its copy ``old`` was taken (``(name, old, array)``)."""
+    for key, old, arr in before:
         if arr.shape != old.shape or arr.dtype != old.dtype:
             _fail(
                 f"the input {key} was changed in place: shape/dtype {old.shape}/{old.dtype} "
@@ -396,8 +620,8 @@ def assert_not_mutated(hint: str | None = None, **arrays: np.ndarray) -> Iterato
                 f"{_fmt_value(old[idx])}, now {_fmt_value(now[idx])} "
                 f"({_int(_count_nonzero(changed))} of {old.size} elements changed)",
                 hint
-                or "never write into an input array; work on a copy (x = x.copy()) or use "
-                "out-of-place operations such as np.maximum(x, 0) and a = a + b",
+                or "never write into an input array: work on a copy, or use operations that "
+                "make a new array (np.maximum(x, 0), a = a + b) instead of in-place ones",
             )
 
 
@@ -423,6 +647,7 @@ def _numerical_vjp(
     return grad
 
 
+@_quiet
 def check_gradients(
     module_factory: Callable[[], Any],
     x: np.ndarray,
@@ -462,51 +687,55 @@ def check_gradients(
         ``{"input": rel_error, "<param name>": rel_error, ...}``.
     """
     x = _np_array(x, dtype=_float64, copy=True)
-    module = module_factory()
+    with calling("creating the module to check", hint=hint):
+        module = module_factory()
     who = name or _type_name(module)
-    raw = module.forward(x.copy())
-    out = assert_array(raw, name=f"{who}.forward(x)")
-    if raw.dtype != _float64:
-        _fail(
-            f"{who}.forward(x) returned dtype {raw.dtype} for a float64 input: a gradient check "
-            "needs float64 all the way",
-            hint,
-        )
+    with calling(f"{who}.forward(x)", hint=hint, x=x):
+        raw = module.forward(x.copy())
+        out = assert_array(raw, name=f"{who}.forward(x)")
+        if raw.dtype != _float64:
+            _fail(
+                f"{who}.forward(x) returned dtype {raw.dtype} for a float64 input: a gradient "
+                "check needs float64 all the way",
+                hint,
+            )
     w = _default_rng(seed).standard_normal(out.shape)
     params = _named_parameters(module, who)
     for pname, p in params:
         if not (_isinstance(p.data, _ndarray) and p.data.dtype == _float64):
             _fail(f"{who}: parameter {pname} must hold a float64 ndarray for a gradient check")
         p.grad = _zeros_like(p.data)
-    module.forward(x.copy())
-    dx = module.backward(w.copy())
-    analytic = {pn: assert_array(p.grad, name=f"{who} {pn}.grad") for pn, p in params}
+    with calling(f"{who}.backward(grad_output)", hint=hint, x=x, grad_output=w):
+        module.forward(x.copy())
+        dx = module.backward(w.copy())
+        analytic = {pn: assert_array(p.grad, name=f"{who} {pn}.grad") for pn, p in params}
 
     def outputs(xx: np.ndarray) -> np.ndarray:
         return _np_array(module.forward(xx), dtype=_float64, copy=True)
 
     errors: dict[str, float] = {}
-    num_dx = _numerical_vjp(outputs, x.copy(), w, eps)
-    assert_close(
-        dx,
-        num_dx,
-        name=f"{who}.backward: dL/dx",
-        max_rel_error=max_rel_error,
-        atol=atol,
-        hint=hint,
-    )
-    errors["input"] = max_rel_error_of(dx, num_dx)
-    for pname, p in params:
-        num = _numerical_vjp(lambda _: outputs(x.copy()), p.data, w, eps)
+    with calling(f"{who}.forward(x) for the numerical gradient", hint=hint):
+        num_dx = _numerical_vjp(outputs, x.copy(), w, eps)
         assert_close(
-            analytic[pname],
-            num,
-            name=f"{who}.backward: {pname}.grad",
+            dx,
+            num_dx,
+            name=f"{who}.backward: dL/dx",
             max_rel_error=max_rel_error,
             atol=atol,
             hint=hint,
         )
-        errors[pname] = max_rel_error_of(analytic[pname], num)
+        errors["input"] = max_rel_error_of(dx, num_dx)
+        for pname, p in params:
+            num = _numerical_vjp(lambda _: outputs(x.copy()), p.data, w, eps)
+            assert_close(
+                analytic[pname],
+                num,
+                name=f"{who}.backward: {pname}.grad",
+                max_rel_error=max_rel_error,
+                atol=atol,
+                hint=hint,
+            )
+            errors[pname] = max_rel_error_of(analytic[pname], num)
     return errors
 
 

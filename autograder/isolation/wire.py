@@ -135,9 +135,10 @@ def array_meta(array: np.ndarray, buffers: list[bytes]) -> dict[str, Any]:
     dict
         ``{"dtype", "shape", "b"}``.
     """
-    contiguous = np.ascontiguousarray(array)
+    # ascontiguousarray makes a 0-d array (a numpy scalar) 1-d: keep the original shape
+    contiguous = np.ascontiguousarray(array).reshape(array.shape)
     buffers.append(contiguous.tobytes())
-    return {"dtype": contiguous.dtype.str, "shape": list(contiguous.shape), "b": len(buffers) - 1}
+    return {"dtype": contiguous.dtype.str, "shape": list(array.shape), "b": len(buffers) - 1}
 
 
 # -- framing ----------------------------------------------------------------------------

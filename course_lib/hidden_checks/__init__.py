@@ -1,4 +1,8 @@
-"""The checks hidden tests run: a student's code against the reference implementation.
+"""The checks that compare a student's code with the reference implementation.
+
+Hidden tests use them all; the public tests of the training exercise use
+:func:`assert_train_matches`, :func:`assert_gradient_check` and :func:`assert_settings_reach`
+(through ``course_lib.testing``), which run the student's function on course_lib's networks.
 
 A hidden-test cell imports the reference *inside* a function that runs at once, so neither the
 reference nor the test's data ever become names of the notebook (where a student's code could
@@ -22,8 +26,16 @@ notebook's own kernel (plain ``nbgrader autograde``) and on the proxies of the g
 process (``course grade``). All names here are importable from :mod:`course_lib.testing`.
 """
 
-from .autograd import assert_local_backward, paired_graphs
+from .autograd import (
+    accumulating_ops,
+    assert_backward,
+    assert_local_backward,
+    chain_graph,
+    paired_graphs,
+    shared_graph,
+)
 from .core import assert_own_implementation, away_from, hidden_test, randomize_parameters
+from .experiments import assert_settings_reach
 from .losses import assert_loss_matches
 from .modules import (
     ELEMENTWISE_SHAPES,
@@ -34,6 +46,7 @@ from .modules import (
     get_grad,
     set_parameter,
 )
+from .training import assert_gradient_check, assert_train_matches
 
 __all__ = [
     "ELEMENTWISE_SHAPES",
@@ -49,5 +62,12 @@ __all__ = [
     "assert_kink_convention",
     "assert_loss_matches",
     "assert_local_backward",
+    "assert_backward",
+    "accumulating_ops",
     "paired_graphs",
+    "chain_graph",
+    "shared_graph",
+    "assert_train_matches",
+    "assert_gradient_check",
+    "assert_settings_reach",
 ]

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._trusted import (
+    IN_HIDDEN_TEST,
     _abs,
     _default_rng,
     _fail,
@@ -29,7 +30,10 @@ def hidden_test(
 ) -> Callable[[Callable[..., object]], None] | None:
     """Decorator: run a hidden test at once, in a function so that its names stay local.
 
-    The decorated name is bound to ``None``: the test function itself is not kept.
+    The decorated name is bound to ``None``: the test function itself is not kept. The test runs
+    under :class:`course_lib.testing.calling`: warnings are recorded, never printed (a test
+    cell is judged on results), and an error raised by the student's code outside the checks'
+    own calls becomes an ``AssertionError`` that says where and why.
 
     Parameters
     ----------
@@ -47,10 +51,17 @@ def hidden_test(
     """
 
     def run(test: Callable[..., object]) -> None:
-        if seed is None:
-            test()
-        else:
-            test(_default_rng(seed))
+        from ..testing import calling
+
+        token = IN_HIDDEN_TEST.set(True)
+        try:
+            with calling("your code, called by a hidden test"):
+                if seed is None:
+                    test()
+                else:
+                    test(_default_rng(seed))
+        finally:
+            IN_HIDDEN_TEST.reset(token)
 
     if func is None:
         return run

@@ -13,16 +13,17 @@ from .._trusted import (
     _np_array,
 )
 from ..testing import (
+    _quiet,
     assert_close,
-    assert_not_mutated,
     assert_scalar_close,
+    calling,
 )
 
 __all__ = ["assert_loss_matches"]
 
 _LOSS_AGAIN_HINT = (
     "backward() must not change what forward cached: called twice it returns the same gradient "
-    "(start from a copy, e.g. grad = probs.copy(), before subtracting in place)"
+    "(an in-place -= on a cached array changes it for the next call: work on a copy)"
 )
 
 
@@ -33,6 +34,7 @@ def _kept(result: object) -> object:
     return result
 
 
+@_quiet
 def assert_loss_matches(
     student: Any,
     reference: Any,
@@ -67,25 +69,27 @@ def assert_loss_matches(
     t = _np_array(target, copy=True)
     expected = reference.forward(p.copy(), t.copy())
     rgrad = _np_array(reference.backward(), dtype=_float64, copy=True)
-    with assert_not_mutated(prediction=p, target=t):
+    with calling(f"{name}: forward(prediction, target)", hint=hint_forward, prediction=p, target=t):
         value = _kept(student.forward(p, t))
+        assert_scalar_close(
+            value, expected, name=f"{name}: forward", max_rel_error=max_rel_error, hint=hint_forward
+        )
+    with calling(f"{name}: backward()", hint=hint_backward, prediction=p, target=t):
         grad = _kept(student.backward())
+        assert_close(
+            grad,
+            rgrad,
+            name=f"{name}: backward()",
+            max_rel_error=max_rel_error,
+            dtype=_float64,
+            hint=hint_backward,
+        )
+    with calling(f"{name}: backward() called a second time", prediction=p, target=t):
         again = _kept(student.backward())
-    assert_scalar_close(
-        value, expected, name=f"{name}: forward", max_rel_error=max_rel_error, hint=hint_forward
-    )
-    assert_close(
-        grad,
-        rgrad,
-        name=f"{name}: backward()",
-        max_rel_error=max_rel_error,
-        dtype=_float64,
-        hint=hint_backward,
-    )
-    assert_close(
-        again,
-        rgrad,
-        name=f"{name}: backward() called a second time",
-        max_rel_error=max_rel_error,
-        hint=_LOSS_AGAIN_HINT,
-    )
+        assert_close(
+            again,
+            rgrad,
+            name=f"{name}: backward() called a second time",
+            max_rel_error=max_rel_error,
+            hint=_LOSS_AGAIN_HINT,
+        )

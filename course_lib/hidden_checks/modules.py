@@ -33,9 +33,10 @@ from .._trusted import (
     _zip,
 )
 from ..testing import (
+    _quiet,
     assert_array,
     assert_close,
-    assert_not_mutated,
+    calling,
 )
 from .core import away_from
 
@@ -54,7 +55,11 @@ ELEMENTWISE_SHAPES = ((1, 1), (1, 7), (6, 4), (32, 10))
 
 _AGAIN_HINT = (
     "backward must not change what forward cached: called twice with the same gradient it "
-    "returns the same result (compute on copies, e.g. y * (1 - y), not with *= on a cached array)"
+    "returns the same result (an in-place *= or -= on a cached array changes it for next time)"
+)
+_ACCUMULATE_HINT = (
+    "parameter gradients accumulate until zero_grad(): backward adds its share into p.grad "
+    "(+=) instead of replacing what is there"
 )
 
 
@@ -116,7 +121,8 @@ def get_grad(
 
 def _copy_parameters(student: Any, reference: Any, name: str) -> list[tuple[str, Any, Any]]:
     """Give the student's module the reference's parameter values (matched by order)."""
-    s_params = _named_parameters(student, name)
+    with calling(f"{name}.named_parameters()"):
+        s_params = _named_parameters(student, name)
     r_params = _list(reference.named_parameters())
     if _len(s_params) != _len(r_params):
         _fail(
@@ -130,6 +136,7 @@ def _copy_parameters(student: Any, reference: Any, name: str) -> list[tuple[str,
     return [(sn, sp, rp) for (sn, sp), (_, rp) in _zip(s_params, r_params, strict=True)]
 
 
+@_quiet
 def assert_forward_matches(
     student: Any,
     reference: Any,
@@ -157,14 +164,20 @@ def assert_forward_matches(
     """
     x = _np_array(x, dtype=_float64, copy=True)
     _copy_parameters(student, reference, name)
-    with assert_not_mutated(x=x):
-        y = student.forward(x)
     expected = reference.forward(x.copy())
-    assert_close(
-        y, expected, name=f"{name}: forward(x)", max_rel_error=max_rel_error, dtype=dtype, hint=hint
-    )
+    with calling(f"{name}: forward(x)", hint=hint, x=x):
+        y = student.forward(x)
+        assert_close(
+            y,
+            expected,
+            name=f"{name}: forward(x)",
+            max_rel_error=max_rel_error,
+            dtype=dtype,
+            hint=hint,
+        )
 
 
+@_quiet
 def assert_module_matches(
     student: Any,
     reference: Any,
@@ -213,59 +226,60 @@ def assert_module_matches(
     params = _copy_parameters(student, reference, name)
     hints = param_hints or {}
 
-    with assert_not_mutated(x=x):
-        y = student.forward(x)
     ry = reference.forward(x.copy())
-    assert_close(
-        y,
-        ry,
-        name=f"{name}: forward(x)",
-        max_rel_error=max_rel_error,
-        dtype=dtype,
-        hint=hint_forward,
-    )
-    with assert_not_mutated(x=x, grad_output=g):
-        dx = student.backward(g)
     rdx = _np_array(reference.backward(g.copy()), dtype=_float64, copy=True)
-    assert_close(
-        dx,
-        rdx,
-        name=f"{name}: dL/dx returned by backward(grad_output)",
-        max_rel_error=max_rel_error,
-        dtype=dtype,
-        hint=hint_dx,
-    )
-    expected = {}
-    for sn, sp, rp in params:
-        short = sn.rsplit(".", 1)[-1]
-        expected[sn] = _np_array(rp.grad, dtype=_float64, copy=True)
+    with calling(f"{name}: forward(x)", hint=hint_forward, x=x):
+        y = student.forward(x)
         assert_close(
-            get_grad(sp, name=f"{name}: {sn}.grad", hint=hints.get(short)),
-            expected[sn],
-            name=f"{name}: {sn}.grad",
+            y,
+            ry,
+            name=f"{name}: forward(x)",
             max_rel_error=max_rel_error,
             dtype=dtype,
-            hint=hints.get(short),
+            hint=hint_forward,
         )
+    with calling(f"{name}: backward(grad_output)", hint=hint_dx, x=x, grad_output=g):
+        dx = student.backward(g)
+        assert_close(
+            dx,
+            rdx,
+            name=f"{name}: dL/dx returned by backward(grad_output)",
+            max_rel_error=max_rel_error,
+            dtype=dtype,
+            hint=hint_dx,
+        )
+        expected = {}
+        for sn, sp, rp in params:
+            short = sn.rsplit(".", 1)[-1]
+            expected[sn] = _np_array(rp.grad, dtype=_float64, copy=True)
+            assert_close(
+                get_grad(sp, name=f"{name}: {sn}.grad", hint=hints.get(short)),
+                expected[sn],
+                name=f"{name}: {sn}.grad",
+                max_rel_error=max_rel_error,
+                dtype=dtype,
+                hint=hints.get(short),
+            )
     if not twice:
         return
-    with assert_not_mutated(x=x, grad_output=g):
+    what = f"{name}: a second backward(grad_output) after the same forward"
+    with calling(what, hint=_AGAIN_HINT, x=x, grad_output=g):
         dx_again = student.backward(g)
-    assert_close(
-        dx_again,
-        rdx,
-        name=f"{name}: dL/dx of a second backward(grad_output) after the same forward",
-        max_rel_error=max_rel_error,
-        hint=_AGAIN_HINT,
-    )
-    for sn, sp, _ in params:
         assert_close(
-            get_grad(sp, name=f"{name}: {sn}.grad"),
-            2.0 * expected[sn],
-            name=f"{name}: {sn}.grad after two backward calls",
+            dx_again,
+            rdx,
+            name=f"{name}: dL/dx of a second backward(grad_output) after the same forward",
             max_rel_error=max_rel_error,
-            hint="parameter gradients must accumulate: write p.grad += ..., not p.grad = ...",
+            hint=_AGAIN_HINT,
         )
+        for sn, sp, _ in params:
+            assert_close(
+                get_grad(sp, name=f"{name}: {sn}.grad"),
+                2.0 * expected[sn],
+                name=f"{name}: {sn}.grad after two backward calls",
+                max_rel_error=max_rel_error,
+                hint=_ACCUMULATE_HINT,
+            )
 
 
 def check_elementwise(
@@ -304,6 +318,7 @@ def check_elementwise(
         )
 
 
+@_quiet
 def assert_kink_convention(
     student: Any, reference: Any, kink: float = 0.0, *, name: str, hint: str | None = None
 ) -> None:
@@ -332,11 +347,11 @@ def assert_kink_convention(
     rdx = _np_array(reference.backward(g.copy()), dtype=_float64, copy=True)
     slope = _float(rdx[0, 0] / g[0, 0])
     who = f"{name} at x = {kink:g}, its kink"
-    with assert_not_mutated(x=x, grad_output=g):
+    with calling(f"{who}: forward(x), then backward(grad_output)", x=x, grad_output=g):
         y = student.forward(x)
         dx = student.backward(g)
-    assert_close(y, ry, name=f"{who}: forward(x)")
-    dx = assert_array(dx, name=f"{who}: backward(grad_output)")
+        assert_close(y, ry, name=f"{who}: forward(x)")
+        dx = assert_array(dx, name=f"{who}: backward(grad_output)")
     if dx.shape != g.shape:
         _fail(f"{who}: backward(grad_output) has shape {dx.shape}, expected {g.shape}")
     rel = _abs(dx - rdx) / _maximum(REL_FLOOR, _abs(dx) + _abs(rdx))

@@ -1,15 +1,14 @@
 """Fixtures of the exercise tests: one real nbgrader autograde run per session, kernels, scores.
 
-The autograde fixture is shared by every pytest-xdist worker of a session: the first worker to
-need it runs nbgrader and stores the result in the session's shared temporary folder; the others
-wait on a file lock and read it.
+The expensive fixtures (real nbgrader runs, whole classes graded by ``course grade``) are shared
+by every pytest-xdist worker of a session (``autograding.shared_once``): the first worker to
+need one computes it and stores the result in the session's shared temporary folder; the
+others wait on a file lock and read it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ REPO = HERE.parents[1]
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from autograding import EXERCISES, autograde_all  # noqa: E402
+from autograding import EXERCISES, autograde_all, shared_once  # noqa: E402
 from mutations import Kernel  # noqa: E402
 
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -38,20 +37,9 @@ def repo() -> Path:
 @pytest.fixture(scope="session")
 def autograde_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Real ``nbgrader autograde`` of every solution and every untouched release (once)."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return autograde_all(REPO, tmp_path_factory.mktemp("course"), EXERCISES)
-    shared = tmp_path_factory.getbasetemp().parent  # one folder per session, shared by workers
-    cache = shared / "exercises-autograde.json"
-    with open(shared / "exercises-autograde.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if cache.exists():
-                return json.loads(cache.read_text())
-            result = autograde_all(REPO, shared / "exercises-course", EXERCISES)
-            cache.write_text(json.dumps(result))
-            return result
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return shared_once(
+        tmp_path_factory, "exercises-autograde", lambda work: autograde_all(REPO, work, EXERCISES)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -85,6 +85,22 @@ def test_hidden_tests_import_the_reference_only_inside_a_function(
                 assert ok, f"{cell.metadata['nbgrader']['grade_id']}: top-level import of {name}"
 
 
+#: First line of every public test cell; the exercises' text refers to cells "marked public tests".
+PUBLIC = "# Public tests"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_test_cell_says_whether_it_is_public_or_hidden(repo: Path, exercise: str) -> None:
+    nb = _read(repo / "solutions" / exercise / f"{exercise}.ipynb")
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade"):
+            continue
+        first = cell.source.splitlines()[0]
+        hidden = "### BEGIN HIDDEN TESTS" in cell.source
+        assert first == BANNER if hidden else first.startswith(PUBLIC), (meta["grade_id"], first)
+
+
 def test_release_has_no_drift(repo: Path) -> None:
     drift = release(root=repo, check=True)
     assert drift == [], f"exercises/ differs from nbgrader's output: {drift}"
@@ -137,10 +153,12 @@ def test_source_cells_follow_nbgrader_schema(repo: Path, exercise: str) -> None:
             continue
         assert meta["schema_version"] == 3
         ids.append(meta["grade_id"])
-        if meta["solution"]:
+        if meta["solution"] and meta["grade"]:  # a written answer, graded by hand
+            assert cell.cell_type == "markdown" and not meta["locked"] and meta["points"] > 0
+        elif meta["solution"]:
             assert "### BEGIN SOLUTION" in cell.source and not meta["locked"]
-        if meta["grade"]:
-            assert meta["locked"] and meta["points"] > 0 and not meta["solution"]
+        elif meta["grade"]:
+            assert meta["locked"] and meta["points"] > 0
     assert len(ids) == len(set(ids))
 
 

@@ -392,10 +392,12 @@ def test_autograd_checks() -> None:
     rng = np.random.default_rng(7)
     graphs = list(T.paired_graphs(Value, Value, rng, n_graphs=2, n_ops=12))
     assert len(graphs) == 2
-    for _, leaves, ref_leaves, root, ref_root in graphs:
-        root.backward()
-        ref_root.backward()
-        assert [v.grad for v in leaves] == [v.grad for v in ref_leaves]
+    for _, nodes, ref_nodes in graphs:
+        assert len(nodes) == len(ref_nodes) == 3 + 12 + 4
+        nodes[-1].backward()
+        ref_nodes[-1].backward()
+        assert [v.grad for v in nodes] == [v.grad for v in ref_nodes]
+        T.assert_backward(nodes[-1], nodes, name="a graph", truth=[v.grad for v in ref_nodes])
 
 
 def test_every_name_is_importable_from_course_lib_testing() -> None:
@@ -417,7 +419,7 @@ def test_locked_cells_import_only_helpers_defined_in_testing_py(repo: Path, exer
     defined = {
         node.name
         for node in ast.parse(Path(T.__file__).read_text()).body
-        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and not node.name.startswith("_")
     }
     nb = nbformat.read(repo / "solutions" / exercise / f"{exercise}.ipynb", as_version=4)
     for cell in nb.cells:
@@ -428,3 +430,284 @@ def test_locked_cells_import_only_helpers_defined_in_testing_py(repo: Path, exer
             if isinstance(node, ast.ImportFrom) and node.module == "course_lib.testing":
                 names = {alias.name for alias in node.names}
                 assert names <= defined, (meta["grade_id"], names - defined)
+
+
+# -- calls into the student's code ---------------------------------------------------------------
+def test_calling_records_warnings_and_keeps_a_right_result(capfd: pytest.CaptureFixture) -> None:
+    z = np.array([[1000.0, 0.0, -1000.0]])
+    with T.calling("softmax(z)", z=z) as call:
+        p = 1.0 / np.exp(z[:, None, :] - z[:, :, None]).sum(axis=2)  # overflows on the way
+        T.assert_close(p, [[1.0, 0.0, 0.0]], name="softmax(z)")
+    assert any("overflow" in str(w.message) for w in call.warnings)
+    assert capfd.readouterr().err == ""  # nbgrader would score a cell with stderr 0
+
+
+def test_calling_adds_the_warnings_to_a_failed_check() -> None:
+    z = np.array([[1000.0, 0.0]])
+    with pytest.raises(AssertionError) as info, T.calling("softmax(z)", z=z):
+        e = np.exp(z)
+        T.assert_close(e / e.sum(), [[1.0, 0.0]], name="softmax(z)")
+    assert "contains nan" in str(info.value)
+    assert "numpy warned: RuntimeWarning: overflow encountered in exp" in str(info.value)
+
+
+def test_calling_sets_numpy_error_state_whatever_the_notebook_set() -> None:
+    with np.errstate(all="raise"), T.calling("1 / (1 + exp(1000))"):
+        assert 1.0 / (1.0 + np.exp(np.array(1000.0))) == 0.0
+
+
+def test_calling_explains_a_numpy_error_raised_by_the_student() -> None:
+    namespace = {"__name__": "__main__", "np": np}
+    exec("def backward(g):\n    b = np.zeros(2)\n    b += g\n    return b", namespace)
+    g = np.ones((4, 2))
+    msg = _fails(
+        "raised ValueError",
+        _call,
+        "layer.backward(grad_output)",
+        namespace["backward"],
+        g,
+        hint="sum over the batch",
+    )
+    lines = msg.splitlines()
+    assert lines[1] == "  hint: sum over the batch"
+    assert "gradient added into p.grad must have the shape of p itself" in lines[2]
+    assert "grad_output (4, 2) float64" in msg
+    assert "in your code in backward, line 3" in msg
+
+
+def _call(what, func, g, hint=None):
+    with T.calling(what, hint=hint, grad_output=g):
+        func(g)
+
+
+def test_calling_leaves_out_the_students_words_in_a_hidden_test() -> None:
+    def student(_):
+        raise ValueError("the hidden input is 42")
+
+    with pytest.raises(AssertionError) as info:
+
+        @T.hidden_test
+        def _test():
+            _call("f(x)", student, np.ones(3))
+
+    assert "f(x) raised ValueError" in str(info.value) and "42" not in str(info.value)
+
+
+def test_calling_guards_its_inputs() -> None:
+    x = np.ones(3)
+    with pytest.raises(AssertionError, match="modified in place"), T.calling("f(x)", x=x):
+        x[0] = 2.0
+
+
+def test_calling_lets_interrupts_through() -> None:
+    with pytest.raises(KeyboardInterrupt), T.calling("f(x)"):
+        raise KeyboardInterrupt
+
+
+def test_mappings_and_sequences_are_checked_by_behaviour() -> None:
+    import collections
+    import types
+
+    assert T.as_mapping(collections.OrderedDict(a=1), name="m", keys=["a"]) == {"a": 1}
+    assert T.as_mapping(types.MappingProxyType({"a": 1}), name="m") == {"a": 1}
+    _fails("must be a mapping such as a dict, got list", T.as_mapping, [1], name="m")
+    _fails(r"missing \['b'\]", T.as_mapping, {"a": 1}, name="m", keys=["a", "b"])
+    _fails(r"unexpected \['c'\]", T.as_mapping, {"a": 1, "c": 2}, name="m", keys=["a"])
+    for seq in ([1, 2.5], (1, 2.5), np.array([1, 2.5]), [np.float64(1), np.int64(2)]):
+        assert T.as_numbers(seq, name="h", length=2).tolist() in ([1.0, 2.5], [1.0, 2.0])
+    _fails("got str", T.as_numbers, "12", name="h")
+    _fails("array of shape", T.as_numbers, np.ones((2, 2)), name="h")
+    _fails("has 2 entries, expected 3", T.as_numbers, [1, 2], name="h", length=3)
+
+
+# -- training: train, gradient_check, settings -----------------------------------------------
+def _train(model, loss, X, y, *, epochs, lr, batch_size=None, rng=None, mistake=None):
+    gen = np.random.default_rng(rng)
+    n = len(X)
+    size = batch_size or n
+    history = []
+    for _ in range(epochs):
+        if mistake == "rng":
+            gen = np.random.default_rng(rng)
+        order = gen.permutation(n)
+        total = 0.0
+        for start in range(0, n, size):
+            idx = order[start : start + size]
+            if mistake != "zero_grad":
+                model.zero_grad()
+            value = loss.forward(model.forward(X[idx]), y[idx])
+            model.backward(loss.backward())
+            for p in model.parameters():
+                p.data -= lr * p.grad
+            total += value * len(idx)
+        history.append(total / n)
+    return np.array(history) if mistake == "array" else history
+
+
+def test_assert_train_matches_names_the_mistake() -> None:
+    X = np.random.default_rng(0).standard_normal((7, 3))
+    y = np.array([0, 1, 2, 1, 0, 2, 2])
+    kw = {"epochs": 3, "lr": 0.3, "batch_size": 3, "rng": 0}
+    T.assert_train_matches(_train, X, y, **kw)
+    T.assert_train_matches(lambda *a, **k: _train(*a, **k, mistake="array"), X, y, **kw)
+    msg = _fails(
+        "off",
+        T.assert_train_matches,
+        lambda *a, **k: _train(*a, **k, mistake="zero_grad"),
+        X,
+        y,
+        **kw,
+    )
+    assert "never reset" in msg and "train longer" not in msg
+    msg = _fails(
+        "off", T.assert_train_matches, lambda *a, **k: _train(*a, **k, mistake="rng"), X, y, **kw
+    )
+    assert "same order" in msg
+
+
+def _numerical_gradient(f, x, eps=1e-6, factor=2.0):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + eps
+        fp = f(x)
+        x[idx] = old - eps
+        fm = f(x)
+        x[idx] = old
+        grad[idx] = (fp - fm) / (factor * eps)
+    return grad
+
+
+def _gradient_check(model, loss, X, y, eps=1e-6, numgrad=_numerical_gradient, reset=True):
+    from course_lib.gradcheck import rel_error
+
+    if reset:
+        model.zero_grad()
+    loss.forward(model.forward(X), y)
+    model.backward(loss.backward())
+    analytic = {n: p.grad.copy() for n, p in model.named_parameters()}
+    return {
+        n: rel_error(analytic[n], numgrad(lambda _: loss.forward(model.forward(X), y), p.data))
+        for n, p in model.named_parameters()
+    }
+
+
+def test_assert_gradient_check_blames_the_right_function() -> None:
+    errors = T.assert_gradient_check(_gradient_check, _numerical_gradient, 3)
+    assert max(errors.values()) < 1e-6
+
+    def half(f, x, eps=1e-6):
+        return _numerical_gradient(f, x, eps, factor=1.0)
+
+    def with_half(*a, **k):
+        return _gradient_check(*a, **k, numgrad=half)
+
+    msg = _fails("network whose backward is right", T.assert_gradient_check, with_half, half, 3)
+    assert "numerical_gradient gives wrong values" in msg and "MLP.backward" not in msg
+    stale = lambda *a, **k: _gradient_check(*a, **k, reset=False)  # noqa: E731
+    _fails(r"model.zero_grad\(\)", T.assert_gradient_check, stale, _numerical_gradient, 3)
+
+
+def test_assert_settings_reach() -> None:
+    from course_lib.data import xor
+    from course_lib.modules import Sequential
+
+    X, y = xor()
+
+    def fresh():
+        return Sequential(
+            Linear(2, 8, rng=0), ReLU(), Linear(8, 8, rng=1), ReLU(), Linear(8, 2, rng=2)
+        )
+
+    acc = T.assert_settings_reach(
+        {"epochs": 300, "lr": 0.5}, fresh(), X, y, X, y, min_accuracy=1.0, name="XOR"
+    )
+    assert acc == 1.0
+    _fails(
+        "train longer",
+        T.assert_settings_reach,
+        {"epochs": 1, "lr": 0.01},
+        fresh(),
+        X,
+        y,
+        X,
+        y,
+        min_accuracy=1.0,
+        name="XOR",
+    )
+    _fails(
+        "no 'rng'",
+        T.assert_settings_reach,
+        {"epochs": 3, "lr": 0.1, "batch_size": 2},
+        fresh(),
+        X,
+        y,
+        X,
+        y,
+        min_accuracy=0.0,
+        name="XOR",
+    )
+    _fails(
+        "'epochs' and 'lr'",
+        T.assert_settings_reach,
+        {"lr": 0.1},
+        fresh(),
+        X,
+        y,
+        X,
+        y,
+        min_accuracy=0.0,
+        name="XOR",
+    )
+
+
+# -- autograd: backward() judged on the student's own local rules ----------------------------
+class _MulAssigns(Value):
+    """A Value whose product overwrites its inputs' gradients."""
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else _MulAssigns(other)
+        out = _MulAssigns(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad = other.data * out.grad
+            other.grad = self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else _MulAssigns(other)
+        out = _MulAssigns(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+
+def test_backward_is_judged_on_the_students_own_rules() -> None:
+    assert "mul" not in T.accumulating_ops(_MulAssigns)
+    assert set(T.accumulating_ops(Value)) == {"add", "mul", "pow", "tanh", "relu", "addc", "mulc"}
+    a, b = _MulAssigns(2.0), _MulAssigns(-3.0)
+    d = a * b
+    e = d + a
+    f = d * e
+    T.assert_backward(f, [a, b, d, e, f], name="f", truth=[24.0, -20.0, -10.0, -6.0, 1.0])
+
+    class NoReset(Value):
+        def backward(self):
+            order = [self]
+            for node in order:
+                order.extend(c for c in node._prev if c not in order)
+            self.grad = 1.0
+            for node in order:
+                node._backward()
+
+    x = NoReset(0.5)
+    y = x * x
+    y.__class__ = NoReset  # the reference's product makes a plain Value
+    msg = _fails("second root.backward", T.assert_backward, y, [x, y], name="x * x")
+    assert "reset every node's grad" in msg
