@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,64 @@ def _package_parent() -> str:
     return str(Path(__file__).resolve().parents[2])
 
 
+def spawn_worker(
+    init: dict[str, Any],
+    log_path: Path,
+    home: str,
+    *,
+    name: str = "grading worker",
+    on_start: Callable[[subprocess.Popen], None] | None = None,
+) -> tuple[subprocess.Popen, FrameReader, dict[str, Any]]:
+    """Start one warm worker (``python -m autograder.isolation.worker``) and wait until ready
+    (used by :class:`WorkerPool` and by the Dask worker plugin, :mod:`autograder.cluster`).
+
+    Parameters
+    ----------
+    init : dict
+        The worker ``init`` message (sandbox mode, secrets, preload...).
+    log_path : Path
+        The worker's stderr is appended there.
+    home : str
+        Working directory and ``HOME`` of the worker.
+    name : str
+        How errors name the worker.
+    on_start : callable, optional
+        Called with the process as soon as it exists (so it can be killed while starting).
+
+    Returns
+    -------
+    tuple
+        The process, a reader of its messages, and its ``ready`` message.
+
+    Raises
+    ------
+    PoolError
+        If the worker exits or reports a failure during start-up.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**scrubbed_environment(home), "PYTHONPATH": _package_parent()}
+    command = [sys.executable, "-m", "autograder.isolation.worker"]
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, cwd=home
+        )  # close_fds is the default
+    if on_start is not None:
+        on_start(process)
+    assert process.stdin is not None and process.stdout is not None
+    write_message(process.stdin.fileno(), {"op": "init", **init})
+    reader = FrameReader(process.stdout.fileno())
+    try:
+        hello = reader.read(timeout=START_TIMEOUT)
+    except ChannelClosed:
+        hello = None
+    if not hello or hello.get("type") != "ready":
+        reason = (hello or {}).get("reason") or "it exited during start-up"
+        process.kill()
+        process.wait()
+        raise PoolError(f"{name} failed to start: {reason}")
+    return process, reader, hello
+
+
 class WorkerPool:
     """Start ``size`` workers and run jobs on them.
 
@@ -84,40 +142,21 @@ class WorkerPool:
 
     # -- workers ---------------------------------------------------------------------
     def _spawn(self, slot: int) -> tuple[subprocess.Popen, FrameReader]:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        env = scrubbed_environment(self._home)
-        env["PYTHONPATH"] = _package_parent()
-        log = open(self.log_dir / f"worker-{slot}.log", "ab")  # noqa: SIM115
-        try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "autograder.isolation.worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env=env,
-                cwd=self._home,
-                close_fds=True,
-            )
-        finally:
-            log.close()
-        with self._lock:
-            self._processes.append(process)
-        assert process.stdin is not None and process.stdout is not None
-        write_message(process.stdin.fileno(), self.init)
-        reader = FrameReader(process.stdout.fileno())
-        try:
-            hello = reader.read(timeout=START_TIMEOUT)
-        except ChannelClosed:
-            hello = None
-        if not hello or hello.get("type") != "ready":
-            reason = (hello or {}).get("reason") or "it exited during start-up"
-            process.kill()
-            process.wait()
-            raise PoolError(f"grading worker {slot} failed to start: {reason}")
+        process, reader, hello = spawn_worker(
+            self.init,
+            self.log_dir / f"worker-{slot}.log",
+            self._home,
+            name=f"grading worker {slot}",
+            on_start=self._track,
+        )
         with self._lock:
             if not self.info:
                 self.info = dict(hello)
         return process, reader
+
+    def _track(self, process: subprocess.Popen) -> None:
+        with self._lock:
+            self._processes.append(process)
 
     def _serve(self, slot: int) -> None:
         try:

@@ -257,8 +257,10 @@ def _judge_child(ctx: Any, job: dict[str, Any], out_fd: int | None, report_w: in
         outcome = grade_job(ctx, job, emit)
     except BaseException:  # noqa: BLE001 - reported, never raised in a fork
         outcome = {"status": "grader_error", "reason": "judge error: " + traceback.format_exc(5)}
-    os.write(report_w, json.dumps(outcome, default=str).encode())
-    os._exit(0)
+    try:
+        os.write(report_w, json.dumps(outcome, default=str).encode())
+    finally:  # a fork never returns into the worker's loop, even if its parent is gone
+        os._exit(0)
 
 
 def _limit_judge(wall_clock: float) -> None:
