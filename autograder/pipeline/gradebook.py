@@ -20,7 +20,10 @@ commits cost ~30 ms instead of ~125 ms per student, measured on a 40-student cla
 
 from __future__ import annotations
 
+import copy
 import logging
+import queue
+import threading
 import warnings
 from datetime import datetime
 from typing import Any
@@ -31,6 +34,11 @@ from autograder.assignments.master import Assignment, AssignmentError
 class GradebookRecorder:
     """Records one assignment's grades in nbgrader's gradebook (a context manager).
 
+    One writer thread owns the database: it opens it (creating it with nbgrader's alembic
+    stamp, then ``SaveCells``) while the workers start, and writes each record handed to
+    :meth:`record` while the next submissions are graded, so the grading loop never waits
+    on SQLite (recording 40 students went from 2.7 s on the critical path to none).
+
     Parameters
     ----------
     db_url : str
@@ -39,6 +47,11 @@ class GradebookRecorder:
         The assignment graded.
     due : datetime, optional
         The deadline, recorded as the assignment's due date when given.
+
+    Attributes
+    ----------
+    failures : list of (str, str)
+        ``(student, error)`` for each record the gradebook refused (read after the block).
     """
 
     def __init__(self, db_url: str, assignment: Assignment, due: datetime | None = None) -> None:
@@ -46,22 +59,59 @@ class GradebookRecorder:
         self.assignment = assignment
         self.due = due
         self.gradebook: Any = None
+        self.failures: list[tuple[str, str]] = []
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._opened = threading.Event()
+        self._open_error: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name="gradebook", daemon=True)
 
     def __enter__(self) -> GradebookRecorder:
+        self._thread.start()
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._open_error is not None and exc_type is None:
+            raise self._open_error
+
+    def ready(self) -> None:
+        """Wait until the gradebook is open; raise why it could not be, if so."""
+        self._opened.wait()
+        if self._open_error is not None:
+            raise self._open_error
+
+    def record(self, record: dict[str, Any]) -> None:
+        """Queue one student's record for the writer (see :meth:`_write`)."""
+        self._queue.put(copy.deepcopy(record))
+
+    def _serve(self) -> None:
+        """The writer thread: open, then write records until the end of the block."""
+        try:
+            self._open()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the grading thread
+            self._open_error = exc
+        self._opened.set()
+        while (record := self._queue.get()) is not None:
+            if self._open_error is not None:
+                continue
+            try:
+                self._write(record)
+            except Exception as exc:
+                self.failures.append((record["student_id"], f"{type(exc).__name__}: {exc}"))
+        if self.gradebook is not None:
+            self.gradebook.close()
+
+    def _open(self) -> None:
         from nbgrader.api import Gradebook
         from sqlalchemy import text
 
         with _quiet_nbgrader():
+            _create_if_new(self.db_url)
             self.gradebook = Gradebook(self.db_url)
         self.gradebook.db.execute(text("PRAGMA journal_mode=WAL"))
         self.gradebook.db.execute(text("PRAGMA synchronous=NORMAL"))
         self._record_assignment()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.gradebook is not None:
-            self.gradebook.close()
-            self.gradebook = None
 
     def _record_assignment(self) -> None:
         """The assignment, its notebook and cells, as ``generate_assignment`` records them."""
@@ -83,7 +133,7 @@ class GradebookRecorder:
                 "a new gradebook"
             ) from None
 
-    def record(self, record: dict[str, Any]) -> None:
+    def _write(self, record: dict[str, Any]) -> None:
         """Record one student's submission and auto scores (manual scores are left alone).
 
         Parameters
@@ -105,6 +155,40 @@ class GradebookRecorder:
         except Exception:
             gb.db.rollback()  # this student's transaction only: the others stay recorded
             raise
+
+
+def _create_if_new(db_url: str) -> None:
+    """Create a new gradebook as ``nbgrader.api.Gradebook`` does, without its subprocess.
+
+    nbgrader stamps a new database with the alembic head it gets by running ``alembic heads``
+    in a subprocess (2.6 s on this project's 2-core machine, on the grading run's critical
+    path); the same head read in-process takes 1.4 ms. An existing database is left alone.
+    """
+    import os
+
+    import nbgrader
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(db_url, future=True)
+    try:
+        if inspect(engine).get_table_names():
+            return
+        config = Config()
+        config.set_main_option(
+            "script_location", os.path.join(os.path.dirname(nbgrader.__file__), "alembic")
+        )
+        head = ScriptDirectory.from_config(config).get_current_head()
+        with engine.begin() as connection:
+            Base.metadata.create_all(bind=connection)
+            connection.execute(
+                text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+            )
+            connection.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": head})
+    finally:
+        engine.dispose()
 
 
 def _set_auto_scores(submission: Any, record: dict[str, Any]) -> None:
@@ -133,15 +217,18 @@ def _set_auto_scores(submission: Any, record: dict[str, Any]) -> None:
 
 
 class _quiet_nbgrader:
-    """Silence nbgrader's and SQLAlchemy's chatter (warnings, info logs) for a block."""
+    """Silence nbgrader's and SQLAlchemy's chatter for a block (the writer thread's only).
+
+    SQLAlchemy's autoflush warnings about nbgrader's own objects are ignored for the whole
+    process (a filter, not ``catch_warnings``, which is not thread-safe).
+    """
 
     def __enter__(self) -> None:
-        self._warnings = warnings.catch_warnings()
-        self._warnings.__enter__()
-        warnings.simplefilter("ignore")
+        from sqlalchemy.exc import SAWarning
+
+        warnings.filterwarnings("ignore", category=SAWarning)
         self._level = logging.getLogger().level
         logging.getLogger().setLevel(logging.ERROR)
 
     def __exit__(self, *exc: object) -> None:
         logging.getLogger().setLevel(self._level)
-        self._warnings.__exit__(*exc)

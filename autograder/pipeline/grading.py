@@ -145,17 +145,9 @@ class _Run:
         return stored
 
     def to_gradebook(self, record: dict[str, Any]) -> None:
-        """Record in nbgrader's gradebook; a failure is that student's grader error."""
-        if self.gradebook is None:
-            return
-        try:
+        """Hand a record to nbgrader's gradebook (written by its own thread)."""
+        if self.gradebook is not None:
             self.gradebook.record(record)
-        except Exception as exc:
-            _log_traceback(self.workspace, record["student_id"], "recording in the gradebook")
-            self.grader_errors.append(
-                f"{record['student_id']}: not recorded in the gradebook ({type(exc).__name__}: "
-                f"{exc}); the grade is in the results store, the next run records it"
-            )
 
 
 def grade(
@@ -224,7 +216,13 @@ def _grade_all(submissions: Path, run: _Run, executor: Executor) -> str:
     """Intake, admit, execute, score and store every submission; return the sandbox used."""
     with GradebookRecorder(run.workspace.gradebook_url, run.assignment, run.options.due) as gb:
         run.gradebook = gb
-        return _grade_recorded(submissions, run, executor)
+        sandbox = _grade_recorded(submissions, run, executor)
+    for student, error in gb.failures:
+        run.grader_errors.append(
+            f"{student}: not recorded in the gradebook ({error}); the grade is in the results "
+            "store, the next run records it"
+        )
+    return sandbox
 
 
 def _grade_recorded(submissions: Path, run: _Run, executor: Executor) -> str:
@@ -235,6 +233,7 @@ def _grade_recorded(submissions: Path, run: _Run, executor: Executor) -> str:
     sandbox = "not needed (nothing to execute)"
     if jobs:
         executor.wait_ready()
+        run.gradebook.ready()  # opened while the workers started
         sandbox = executor.info.get("sandbox_detail", "") or "see worker logs"
         for executed in execute(executor, jobs):
             _conclude(executed, run)
