@@ -66,6 +66,14 @@ class GradebookRecorder:
         self._thread = threading.Thread(target=self._serve, name="gradebook", daemon=True)
 
     def __enter__(self) -> GradebookRecorder:
+        # Import here, in the grading thread: the grading thread imports nbgrader's
+        # preprocessors too, and two threads importing one package can see it half-made.
+        import alembic.script  # noqa: F401
+        import nbformat  # noqa: F401
+        import nbgrader.api  # noqa: F401
+        import nbgrader.preprocessors  # noqa: F401
+        import sqlalchemy  # noqa: F401
+
         self._thread.start()
         return self
 
