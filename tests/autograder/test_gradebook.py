@@ -217,3 +217,12 @@ def test_canvas_and_moodle_exports_round_trip_the_lms_ids(tmp_path):
         ("Participant 4444", "Ada Lovelace", "10"),
         ("Participant 5555", "Alan Turing", "5"),
     }
+
+
+def test_gradebook_of_the_demo_class_equals_its_table(demo_run):
+    """``course demo``'s class: formgrader's database holds the totals the demo printed."""
+    workspace, result = demo_run
+    with _gradebook(workspace) as gb:
+        found = gb.find_assignment("ex01_modules").submissions
+        totals = {s.student_id: s.score for s in found}
+    assert totals == {r["student_id"]: pytest.approx(r["total"]) for r in result.run.records}
