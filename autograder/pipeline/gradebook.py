@@ -30,6 +30,11 @@ from typing import Any
 
 from autograder.assignments.master import Assignment, AssignmentError
 
+#: The logger nbgrader's SaveCells reports through: errors only (its debug lines are noise),
+#: instead of lowering the whole process's root logger from the writer thread.
+_QUIET = logging.getLogger("autograder.pipeline.gradebook.nbgrader")
+_QUIET.setLevel(logging.ERROR)
+
 
 class GradebookRecorder:
     """Records one assignment's grades in nbgrader's gradebook (a context manager).
@@ -72,8 +77,10 @@ class GradebookRecorder:
         import nbformat  # noqa: F401
         import nbgrader.api  # noqa: F401
         import nbgrader.preprocessors  # noqa: F401
-        import sqlalchemy  # noqa: F401
+        from sqlalchemy.exc import SAWarning
 
+        # nbgrader's own objects make SQLAlchemy warn about autoflush: noise for instructors
+        warnings.filterwarnings("ignore", category=SAWarning)
         self._thread.start()
         return self
 
@@ -114,9 +121,8 @@ class GradebookRecorder:
         from nbgrader.api import Gradebook
         from sqlalchemy import text
 
-        with _quiet_nbgrader():
-            _create_if_new(self.db_url)
-            self.gradebook = Gradebook(self.db_url)
+        _create_if_new(self.db_url)
+        self.gradebook = Gradebook(self.db_url)
         self.gradebook.db.execute(text("PRAGMA journal_mode=WAL"))
         self.gradebook.db.execute(text("PRAGMA synchronous=NORMAL"))
         self._record_assignment()
@@ -132,8 +138,7 @@ class GradebookRecorder:
         source = nbformat.read(self.assignment.source_path, as_version=4)
         resources = {"nbgrader": {"notebook": name, "assignment": name, "db_url": self.db_url}}
         try:
-            with _quiet_nbgrader():
-                SaveCells().preprocess(source, resources)
+            SaveCells(log=_QUIET).preprocess(source, resources)
         except RuntimeError as exc:  # cells added or removed after students were recorded
             raise AssignmentError(
                 f"nbgrader's gradebook refuses the new cells of {name}: {exc}. Grades already "
@@ -153,13 +158,12 @@ class GradebookRecorder:
         """
         gb, name, student = self.gradebook, self.assignment.name, record["student_id"]
         try:
-            with _quiet_nbgrader():
-                gb.update_or_create_student(student)
-                stamp = (record.get("submission") or {}).get("timestamp")
-                extra = {"timestamp": datetime.fromisoformat(stamp)} if stamp else {}
-                submission = gb.update_or_create_submission(name, student, **extra)
-                _set_auto_scores(submission, record)
-                gb.db.commit()
+            gb.update_or_create_student(student)
+            stamp = (record.get("submission") or {}).get("timestamp")
+            extra = {"timestamp": datetime.fromisoformat(stamp)} if stamp else {}
+            submission = gb.update_or_create_submission(name, student, **extra)
+            _set_auto_scores(submission, record)
+            gb.db.commit()
         except Exception:
             gb.db.rollback()  # this student's transaction only: the others stay recorded
             raise
@@ -222,21 +226,3 @@ def _set_auto_scores(submission: Any, record: dict[str, Any]) -> None:
             cell = scores.get(comment.name)
             unanswered = cell is not None and cell.get("outcome") == "unanswered"
             comment.auto_comment = "No response." if unanswered else None
-
-
-class _quiet_nbgrader:
-    """Silence nbgrader's and SQLAlchemy's chatter for a block (the writer thread's only).
-
-    SQLAlchemy's autoflush warnings about nbgrader's own objects are ignored for the whole
-    process (a filter, not ``catch_warnings``, which is not thread-safe).
-    """
-
-    def __enter__(self) -> None:
-        from sqlalchemy.exc import SAWarning
-
-        warnings.filterwarnings("ignore", category=SAWarning)
-        self._level = logging.getLogger().level
-        logging.getLogger().setLevel(logging.ERROR)
-
-    def __exit__(self, *exc: object) -> None:
-        logging.getLogger().setLevel(self._level)
